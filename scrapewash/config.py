@@ -1,0 +1,154 @@
+"""Run configuration: one Pydantic model, loadable from a TOML or JSON file.
+
+Every field has a description, so the Prefect UI's run form and ``scrapewash
+run --help-config`` explain themselves. Defaults are the measured choices
+documented in README.md ("How cleaning works").
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ReadConfig(_Section):
+    docs_per_shard: int = Field(
+        5000, ge=1, description="Documents per shard for folders of .txt files and Parquet row groups."
+    )
+    bytes_per_shard: int = Field(
+        64 * 1024 * 1024,
+        ge=1024,
+        description="Uncompressed JSONL files larger than this are split into shards of about this size.",
+    )
+    max_document_chars: int = Field(
+        5_000_000,
+        ge=1000,
+        description="Documents longer than this (in characters) are quarantined instead of cleaned.",
+    )
+    text_field: str = Field("text", description="Field holding the document text in JSONL and Parquet.")
+    id_field: str = Field("id", description="Field holding the document id in JSONL and Parquet.")
+    url_field: str = Field("url", description="Field holding the page URL in JSONL and Parquet.")
+
+
+class EncodingConfig(_Section):
+    enabled: bool = Field(True, description="Repair encoding with ftfy and normalise whitespace.")
+    unescape_html: bool = Field(
+        True, description="Decode HTML entities such as &amp; (inputs are extracted text, not HTML)."
+    )
+    uncurl_quotes: bool = Field(
+        False, description="Replace curly quotes with straight ones (off: keep the publisher's typography)."
+    )
+    fix_latin_ligatures: bool = Field(True, description="Replace ligature characters such as 'ﬁ' by 'fi'.")
+    fix_character_width: bool = Field(
+        False, description="Fold full-width Latin to ASCII (off: it also rewrites CJK full-width punctuation)."
+    )
+    normalization: Literal["NFC", "NFKC", "NFD", "NFKD"] | None = Field(
+        "NFC", description="Unicode normalisation form applied by ftfy (NFC keeps every character's meaning)."
+    )
+
+
+class BoilerplateConfig(_Section):
+    enabled: bool = Field(True, description="Remove boilerplate paragraphs with the rule packs.")
+    packs: list[str] | None = Field(
+        None, description="Rule packs to use (default: all bundled packs)."
+    )
+    disable_rules: list[str] = Field(default_factory=list, description="Rule ids to switch off.")
+    extra_rule_dirs: list[str] = Field(
+        default_factory=list, description="Folders with additional rule pack .toml files."
+    )
+    edge_paragraphs: int = Field(
+        5, ge=0, description="How many paragraphs at the head and at the tail count as the page's edges."
+    )
+    min_rest_words: int = Field(
+        8, ge=1, description="A prefix/suffix rule strips a fragment only if this many words remain."
+    )
+
+
+class RepeatsConfig(_Section):
+    enabled: bool = Field(True, description="Remove paragraphs that repeat an earlier one in the same document.")
+    near: bool = Field(True, description="Also remove near-exact repeats (MinHash on word shingles).")
+    near_threshold: float = Field(
+        0.8, gt=0, le=1, description="Jaccard similarity from which a paragraph counts as a near repeat."
+    )
+    near_min_words: int = Field(
+        8, ge=2, description="Paragraphs shorter than this are only compared exactly."
+    )
+
+
+class DedupConfig(_Section):
+    enabled: bool = Field(True, description="Remove near-duplicate documents across the corpus.")
+    shingle_words: int = Field(3, ge=1, le=16, description="Word n-gram size of the document shingles.")
+    num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations.")
+    bands: int = Field(32, ge=1, description="LSH bands (bands x rows must equal num_perm).")
+    rows: int = Field(4, ge=1, description="Rows per LSH band.")
+    threshold: float = Field(
+        0.7, gt=0, le=1, description="Verified Jaccard similarity from which two documents are duplicates."
+    )
+    verify: Literal["estimate", "exact"] = Field(
+        "exact",
+        description="How candidate pairs are verified: MinHash estimate, or exact Jaccard of the shingle sets.",
+    )
+    min_words: int = Field(
+        20, ge=1, description="Documents with fewer words than this are not compared (too short to judge)."
+    )
+    keep: Literal["first", "longest"] = Field(
+        "first",
+        description="Which copy survives: 'first' in input order, or 'longest' text (ties: input order).",
+    )
+    seed: int = Field(1, description="MinHash seed (datasketch's default is 1).")
+
+    @model_validator(mode="after")
+    def _bands_rows(self) -> "DedupConfig":
+        if self.bands * self.rows != self.num_perm:
+            raise ValueError(
+                f"bands x rows must equal num_perm: {self.bands} x {self.rows} != {self.num_perm}"
+            )
+        return self
+
+
+class OutputConfig(_Section):
+    compression: Literal["zstd", "snappy", "gzip", "none"] = Field("zstd", description="Parquet compression.")
+    compression_level: int | None = Field(3, description="Compression level (zstd: 1-22).")
+    row_group_bytes: int = Field(
+        64 * 1024 * 1024, ge=1024, description="Target uncompressed size of a Parquet row group."
+    )
+
+
+class Config(_Section):
+    """Everything a run of clean-corpus can be told."""
+
+    workers: int = Field(2, ge=1, le=256, description="Shard tasks run at once (thread pool size).")
+    read: ReadConfig = Field(default_factory=ReadConfig)
+    encoding: EncodingConfig = Field(default_factory=EncodingConfig)
+    boilerplate: BoilerplateConfig = Field(default_factory=BoilerplateConfig)
+    repeats: RepeatsConfig = Field(default_factory=RepeatsConfig)
+    dedup: DedupConfig = Field(default_factory=DedupConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+
+    @classmethod
+    def load(cls, path: str | Path | None) -> "Config":
+        """Load a config file (.toml or .json); ``None`` gives the defaults."""
+        if path is None:
+            return cls()
+        p = Path(path)
+        raw = p.read_bytes()
+        if p.suffix.lower() == ".json":
+            data = json.loads(raw)
+        else:
+            data = tomllib.loads(raw.decode("utf-8"))
+        return cls.model_validate(data)
+
+    def fingerprint(self) -> str:
+        """A short stable hash of the configuration (recorded in manifests)."""
+        import hashlib
+
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        return hashlib.blake2b(blob, digest_size=8).hexdigest()

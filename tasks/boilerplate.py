@@ -1,0 +1,279 @@
+"""Boilerplate removal with versioned rule packs.
+
+Rules are data: one TOML file per pack under ``tasks/rules/`` (plus any folder
+named in the configuration), each rule with a stable id, a description, a
+regular expression, examples it must match and counter-examples it must not.
+A rule only ever removes a paragraph that consists *entirely* of boilerplate
+(``re.fullmatch`` on the paragraph, up to ``max_words`` words), so a sentence
+that merely mentions comments, cookies or donations inside an article is kept.
+``prefix``/``suffix`` rules strip a credit glued to the start or end of a
+content paragraph and keep the rest.
+
+Matching sees a normalised paragraph: curly quotes folded to ASCII, dashes to
+``-``, the ellipsis to ``...``, and case ignored.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from scrapewash.records import Removal
+
+RULES_DIR = Path(__file__).with_name("rules")
+DEFAULT_MAX_WORDS = 30
+_MODES = ("paragraph", "prefix", "suffix")
+_WHERE = ("any", "head", "tail", "edge")
+_FOLD = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+        "\u00ab": '"', "\u00bb": '"',
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-",
+        "\u2212": "-", "\u2026": "...",
+    }
+)
+
+
+class RuleError(ValueError):
+    """A rule pack is malformed."""
+
+
+def match_form(paragraph: str) -> str:
+    """The form of a paragraph that rules are matched against."""
+    return paragraph.translate(_FOLD)
+
+
+def word_count(text: str) -> int:
+    return len(text.split())
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    pack: str
+    description: str
+    pattern: str
+    mode: str = "paragraph"
+    max_words: int = DEFAULT_MAX_WORDS
+    min_run: int = 1
+    where: str = "any"
+    examples: tuple[str, ...] = ()
+    counter_examples: tuple[str, ...] = ()
+    example_results: tuple[str, ...] = ()
+    regex: re.Pattern[str] = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class RulePack:
+    id: str
+    version: int
+    description: str
+    rules: tuple[Rule, ...]
+    path: str
+
+
+def load_pack(path: Path) -> RulePack:
+    """Load and validate one rule pack file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise RuleError(f"{path}: {e}") from e
+    meta = data.get("pack") or {}
+    pid = meta.get("id")
+    if not isinstance(pid, str) or not pid:
+        raise RuleError(f"{path}: [pack] needs an id")
+    version = meta.get("version")
+    if not isinstance(version, int):
+        raise RuleError(f"{path}: [pack] needs an integer version")
+    rules = []
+    for i, r in enumerate(data.get("rule") or []):
+        rid = r.get("id")
+        if not isinstance(rid, str) or not rid.startswith(pid + "/"):
+            raise RuleError(f"{path}: rule #{i} id {rid!r} must start with '{pid}/'")
+        mode = r.get("mode", "paragraph")
+        where = r.get("where", "any")
+        if mode not in _MODES:
+            raise RuleError(f"{path}: {rid}: mode must be one of {_MODES}")
+        if where not in _WHERE:
+            raise RuleError(f"{path}: {rid}: where must be one of {_WHERE}")
+        try:
+            regex = re.compile(r["pattern"], re.IGNORECASE)
+        except (KeyError, re.error) as e:
+            raise RuleError(f"{path}: {rid}: bad pattern: {e}") from e
+        rules.append(
+            Rule(
+                id=rid, pack=pid, description=str(r.get("description", "")), pattern=r["pattern"],
+                mode=mode, max_words=int(r.get("max_words", DEFAULT_MAX_WORDS)),
+                min_run=int(r.get("min_run", 1)), where=where,
+                examples=tuple(r.get("examples", ())), counter_examples=tuple(r.get("counter_examples", ())),
+                example_results=tuple(r.get("example_results", ())), regex=regex,
+            )
+        )
+    return RulePack(pid, version, str(meta.get("description", "")), tuple(rules), str(path))
+
+
+def pack_files(extra_dirs: Iterable[str] = ()) -> list[Path]:
+    files = sorted(RULES_DIR.glob("*.toml"))
+    for d in extra_dirs:
+        p = Path(d)
+        if not p.is_dir():
+            raise RuleError(f"rule folder not found: {d}")
+        files.extend(sorted(p.glob("*.toml")))
+    return files
+
+
+class RuleSet:
+    """The active rules, compiled for fast matching."""
+
+    def __init__(self, packs: Sequence[RulePack], disabled: Iterable[str] = (), edge: int = 5,
+                 min_rest_words: int = 8):
+        self.packs = tuple(packs)
+        off = set(disabled)
+        seen: set[str] = set()
+        rules: list[Rule] = []
+        for p in self.packs:
+            for r in p.rules:
+                if r.id in seen:
+                    raise RuleError(f"duplicate rule id {r.id}")
+                seen.add(r.id)
+                if r.id not in off:
+                    rules.append(r)
+        unknown = off - seen
+        if unknown:
+            raise RuleError(f"unknown rule ids to disable: {', '.join(sorted(unknown))}")
+        self.rules = tuple(rules)
+        self.edge = edge
+        self.min_rest_words = min_rest_words
+        self._para = [r for r in rules if r.mode == "paragraph"]
+        self._prefix = [r for r in rules if r.mode == "prefix"]
+        self._suffix = [r for r in rules if r.mode == "suffix"]
+        self.max_words = max((r.max_words for r in self._para), default=0)
+        # One alternation with a named group per rule: the first rule (in pack
+        # order) that matches the whole paragraph wins, found in a single C call.
+        self._combined = (
+            re.compile("|".join(f"(?P<r{i}>(?:{r.pattern}))" for i, r in enumerate(self._para)),
+                       re.IGNORECASE)
+            if self._para else None
+        )
+        self._prefix_re = (
+            re.compile("|".join(f"(?P<r{i}>(?:{r.pattern}))" for i, r in enumerate(self._prefix)),
+                       re.IGNORECASE)
+            if self._prefix else None
+        )
+
+    @property
+    def versions(self) -> dict[str, int]:
+        return {p.id: p.version for p in self.packs}
+
+    def match_paragraph(self, form: str, words: int) -> list[Rule]:
+        """Paragraph-mode rules that match the whole (normalised) paragraph, best first."""
+        if self._combined is None or words > self.max_words:
+            return []
+        m = self._combined.fullmatch(form)
+        if m is None:
+            return []
+        first = self._para[int(m.lastgroup[1:])]  # type: ignore[index]
+        if first.max_words >= words and first.where == "any" and first.min_run == 1:
+            return [first]
+        # The first hit has constraints to check: collect every matching rule.
+        return [r for r in self._para if r.max_words >= words and r.regex.fullmatch(form)]
+
+    def strip_fragment(self, paragraph: str) -> tuple[str, str, Rule] | None:
+        """Strip a credit glued to the start or end of ``paragraph``.
+
+        Returns (kept text, removed fragment, rule) or None.
+        """
+        form = match_form(paragraph)
+        if self._prefix_re is not None:
+            m = self._prefix_re.match(form)
+            if m and m.end() > 0:
+                rule = self._prefix[int(m.lastgroup[1:])]  # type: ignore[index]
+                rest = paragraph[m.end():].strip()
+                if word_count(rest) >= self.min_rest_words:
+                    return rest, paragraph[: m.end()].strip(), rule
+        for rule in self._suffix:
+            m = rule.regex.search(form)
+            if m and m.end() == len(form) and m.start() > 0:
+                rest = paragraph[: m.start()].strip()
+                if word_count(rest) >= self.min_rest_words:
+                    return rest, paragraph[m.start():].strip(), rule
+        return None
+
+    def apply(self, doc_id: str, paragraphs: list[str]) -> tuple[list[str | None], list[Removal]]:
+        """Remove boilerplate from one document's paragraphs.
+
+        Returns the paragraphs with removed ones set to None (fragments
+        stripped in place) and the removals, in paragraph order.
+        """
+        n = len(paragraphs)
+        out: list[str | None] = list(paragraphs)
+        removals: list[Removal] = []
+        forms = [match_form(p) for p in paragraphs]
+        hits: list[list[Rule]] = [self.match_paragraph(f, word_count(f)) for f in forms]
+        for i in range(n):
+            cands = hits[i]
+            chosen = None
+            for r in cands:
+                if r.where != "any":
+                    head, tail = i < self.edge, i >= n - self.edge
+                    if (r.where == "head" and not head) or (r.where == "tail" and not tail) or (
+                        r.where == "edge" and not (head or tail)
+                    ):
+                        continue
+                if r.min_run > 1 and _run_length(hits, i, r) < r.min_run:
+                    continue
+                chosen = r
+                break
+            if chosen is not None:
+                out[i] = None
+                removals.append(
+                    Removal(doc_id, i, paragraphs[i], "boilerplate", "paragraph", 1, rule=chosen.id,
+                            detail=chosen.description)
+                )
+                continue
+            if self._prefix or self._suffix:
+                frag = self.strip_fragment(paragraphs[i])
+                if frag is not None:
+                    rest, removed, rule = frag
+                    out[i] = rest
+                    removals.append(
+                        Removal(doc_id, i, removed, "boilerplate", "fragment", 0, rule=rule.id,
+                                detail=rule.description)
+                    )
+        return out, removals
+
+
+def _run_length(hits: list[list[Rule]], i: int, rule: Rule) -> int:
+    """Length of the run of consecutive paragraphs matching ``rule`` around ``i``."""
+    lo = i
+    while lo > 0 and rule in hits[lo - 1]:
+        lo -= 1
+    hi = i
+    while hi + 1 < len(hits) and rule in hits[hi + 1]:
+        hi += 1
+    return hi - lo + 1
+
+
+@lru_cache(maxsize=8)
+def _load_packs(extra_dirs: tuple[str, ...]) -> tuple[RulePack, ...]:
+    return tuple(load_pack(p) for p in pack_files(extra_dirs))
+
+
+def load_rules(packs: Sequence[str] | None = None, disabled: Sequence[str] = (),
+               extra_dirs: Sequence[str] = (), edge: int = 5, min_rest_words: int = 8) -> RuleSet:
+    """The rule set for a configuration: bundled packs (or the named ones) plus extra folders."""
+    all_packs = _load_packs(tuple(extra_dirs))
+    if packs is not None:
+        known = {p.id for p in all_packs}
+        missing = set(packs) - known
+        if missing:
+            raise RuleError(f"unknown rule packs: {', '.join(sorted(missing))} (known: {', '.join(sorted(known))})")
+        chosen = [p for p in all_packs if p.id in set(packs)]
+    else:
+        chosen = list(all_packs)
+    return RuleSet(chosen, disabled, edge, min_rest_words)

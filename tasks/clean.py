@@ -1,0 +1,41 @@
+"""Cleaning one document: repair → paragraphs → boilerplate rules → in-document repeats.
+
+:class:`Cleaner` holds what the stages need (configuration, compiled rules) and
+turns a :class:`~scrapewash.records.RawDocument` into a
+:class:`~scrapewash.records.CleanDocument` with every removal explained.
+"""
+
+from __future__ import annotations
+
+from scrapewash.config import Config
+from scrapewash.records import CleanDocument, RawDocument, Removal
+from scrapewash.tasks import boilerplate, encoding, repeats
+
+
+class Cleaner:
+    def __init__(self, config: Config):
+        self.config = config
+        b = config.boilerplate
+        self.rules = (
+            boilerplate.load_rules(b.packs, b.disable_rules, b.extra_rule_dirs, b.edge_paragraphs,
+                                   b.min_rest_words)
+            if b.enabled else None
+        )
+
+    def clean(self, raw: RawDocument) -> CleanDocument:
+        text, fixes = encoding.repair(raw.text, self.config.encoding, raw.decode_fixes)
+        paragraphs = encoding.split_paragraphs(text)
+        current: list[str | None] = list(paragraphs)
+        removals: list[Removal] = []
+        if self.rules is not None:
+            current, found = self.rules.apply(raw.doc_id, paragraphs)
+            removals.extend(found)
+        r = self.config.repeats
+        if r.enabled:
+            current, found = repeats.remove_repeats(raw.doc_id, current, r.near, r.near_threshold,
+                                                    r.near_min_words)
+            removals.extend(found)
+        removals.sort(key=lambda x: (x.paragraph_index if x.paragraph_index is not None else -1,
+                                     x.part != "fragment"))
+        kept = [p for p in current if p is not None]
+        return CleanDocument(raw, kept, len(paragraphs), fixes, removals)

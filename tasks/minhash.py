@@ -1,0 +1,209 @@
+"""MinHash signatures over word shingles, vectorised with numpy.
+
+The signatures are bit-identical to ``datasketch.MinHash(scheme="affine32")``
+fed with the same shingles through :func:`shingle_hash32` as ``hashfunc``
+(tested), so rows can be handed to ``datasketch.LeanMinHash`` and
+``MinHashLSH``. What differs is speed: one vectorised pass per document (or per
+batch of paragraphs) instead of one Python call per shingle.
+
+Shingles are runs of ``n`` consecutive lower-cased ``\\w+`` tokens. A token is
+hashed with CRC-32; a shingle's 32-bit hash folds its token hashes with an
+FNV-style multiply-xor, so it is computed for all positions at once.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+_WORD_RE = re.compile(r"\w+")
+_FOLD = np.uint32(0x01000193)
+_MAX32 = np.uint32(0xFFFFFFFF)
+_CHUNK_ROWS = 4096
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased word tokens (``\\w+`` runs)."""
+    return _WORD_RE.findall(text.lower())
+
+
+def token_hashes(toks: Sequence[str]) -> np.ndarray:
+    """CRC-32 of each token's UTF-8 bytes, as uint32."""
+    return np.fromiter((zlib.crc32(t.encode("utf-8", "surrogatepass")) for t in toks),
+                       dtype=np.uint32, count=len(toks))
+
+
+def shingle_hashes(th: np.ndarray, n: int) -> np.ndarray:
+    """32-bit hashes of all n-token shingles of a token-hash array.
+
+    A text with fewer than ``n`` (but at least one) tokens has one shingle: all
+    of its tokens.
+    """
+    length = len(th)
+    if length == 0:
+        return np.empty(0, dtype=np.uint32)
+    k = min(n, length)
+    m = length - k + 1
+    h = th[:m].copy()
+    with np.errstate(over="ignore"):
+        for j in range(1, k):
+            h *= _FOLD
+            h ^= th[j : j + m]
+    return h
+
+
+def shingle_hash32(shingle: Sequence[str]) -> int:
+    """The hash of one shingle (a sequence of tokens), in plain Python.
+
+    The scalar twin of :func:`shingle_hashes`; pass it to datasketch as
+    ``hashfunc`` to reproduce this module's signatures.
+    """
+    it = iter(shingle)
+    h = zlib.crc32(next(it).encode("utf-8", "surrogatepass"))
+    for t in it:
+        h = ((h * 0x01000193) & 0xFFFFFFFF) ^ zlib.crc32(t.encode("utf-8", "surrogatepass"))
+    return h
+
+
+def shingles(toks: Sequence[str], n: int) -> list[tuple[str, ...]]:
+    """The shingles themselves (for datasketch, tests and exact Jaccard)."""
+    if not toks:
+        return []
+    k = min(n, len(toks))
+    return [tuple(toks[i : i + k]) for i in range(len(toks) - k + 1)]
+
+
+@dataclass(frozen=True)
+class Permutations:
+    """The affine32 permutations of ``datasketch.MinHash(num_perm, seed)``."""
+
+    num_perm: int
+    seed: int
+    a: np.ndarray
+    b: np.ndarray
+
+
+@lru_cache(maxsize=8)
+def permutations(num_perm: int, seed: int = 1) -> Permutations:
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    a.setflags(write=False)
+    b.setflags(write=False)
+    return Permutations(num_perm, seed, a, b)
+
+
+def fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer (datasketch's pre-mix of the input hash)."""
+    with np.errstate(over="ignore"):
+        h = h ^ (h >> np.uint32(16))
+        h = h * np.uint32(0x85EBCA6B)
+        h = h ^ (h >> np.uint32(13))
+        h = h * np.uint32(0xC2B2AE35)
+        return h ^ (h >> np.uint32(16))
+
+
+def signature(sh: np.ndarray, perms: Permutations) -> np.ndarray:
+    """MinHash signature (uint32[num_perm]) of a set of shingle hashes."""
+    out = np.full(perms.num_perm, _MAX32, dtype=np.uint32)
+    if len(sh) == 0:
+        return out
+    hv = fmix32(np.unique(sh))
+    with np.errstate(over="ignore"):
+        for start in range(0, len(hv), _CHUNK_ROWS):
+            block = hv[start : start + _CHUNK_ROWS, None] * perms.a + perms.b
+            np.minimum(out, block.min(axis=0), out=out)
+    return out
+
+
+def signatures(sets: Sequence[np.ndarray], perms: Permutations) -> np.ndarray:
+    """Signatures of several shingle-hash sets at once: uint32[len(sets), num_perm].
+
+    Empty sets get the all-max signature (datasketch's empty MinHash).
+    """
+    out = np.full((len(sets), perms.num_perm), _MAX32, dtype=np.uint32)
+    sizes = np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets))
+    total = int(sizes.sum())
+    if total == 0:
+        return out
+    if total > _CHUNK_ROWS * 4:
+        for i, s in enumerate(sets):
+            out[i] = signature(s, perms)
+        return out
+    nonempty = np.flatnonzero(sizes)
+    hv = fmix32(np.concatenate([sets[i] for i in nonempty]))
+    with np.errstate(over="ignore"):
+        phv = hv[:, None] * perms.a + perms.b
+    starts = np.concatenate(([0], np.cumsum(sizes[nonempty])[:-1]))
+    out[nonempty] = np.minimum.reduceat(phv, starts, axis=0)
+    return out
+
+
+def estimate_jaccard(s1: np.ndarray, s2: np.ndarray) -> np.ndarray | float:
+    """Share of equal signature values (rows of 2-D arrays compared pairwise)."""
+    eq = s1 == s2
+    return eq.mean(axis=-1)
+
+
+def exact_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Jaccard similarity of two shingle-hash sets."""
+    if len(a) == 0 and len(b) == 0:
+        return 1.0
+    a = np.unique(a)
+    b = np.unique(b)
+    inter = len(np.intersect1d(a, b, assume_unique=True))
+    return inter / (len(a) + len(b) - inter)
+
+
+def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """uint64 key per (document, band): a hash of the band's ``rows`` values.
+
+    Shape ``[n, bands]``. Two documents share a key in a band exactly when
+    their signatures agree on that band (up to 64-bit hash collisions, which
+    later verification removes).
+    """
+    n = sigs.shape[0]
+    s = sigs[:, : bands * rows].reshape(n, bands, rows).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        key = np.full((n, bands), np.uint64(0xCBF29CE484222325), dtype=np.uint64)
+        for r in range(rows):
+            key ^= s[:, :, r]
+            key *= np.uint64(0x100000001B3)
+            key ^= key >> np.uint64(29)
+        key += np.arange(bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    return key
+
+
+def candidate_pairs(keys: np.ndarray) -> np.ndarray:
+    """Candidate pairs ``[m, 2]`` (row indices, i < j) of rows sharing a band key.
+
+    Keys are grouped in bulk with a sort. Within a bucket (rows sorted
+    ascending) each row is paired with the bucket's first row and with its
+    predecessor; that is enough for union-find to join every verified cluster.
+    """
+    n, bands = keys.shape
+    if n < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    flat = keys.ravel()
+    rows = np.repeat(np.arange(n, dtype=np.int64), bands)
+    order = np.lexsort((rows, flat))
+    k = flat[order]
+    r = rows[order]
+    same = k[1:] == k[:-1]
+    if not same.any():
+        return np.empty((0, 2), dtype=np.int64)
+    # predecessor pairs
+    prev = np.stack([r[:-1][same], r[1:][same]], axis=1)
+    # first-of-bucket pairs
+    starts = np.flatnonzero(np.concatenate(([True], ~same)))
+    bucket_first = np.repeat(r[starts], np.diff(np.concatenate((starts, [len(k)]))))
+    firsts = np.stack([bucket_first[1:][same], r[1:][same]], axis=1)
+    pairs = np.concatenate([prev, firsts])
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    pairs.sort(axis=1)
+    return np.unique(pairs, axis=0)

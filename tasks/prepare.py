@@ -1,0 +1,130 @@
+"""Stage 1, per shard: read → repair → paragraphs → rules → in-document repeats → signatures.
+
+Writes three files under the run's staging folder and returns only a small
+dict of counts:
+
+* ``prepared/shard-NNNNN.parquet``: the cleaned documents with their MinHash
+  signatures, waiting for the corpus-wide duplicate decisions;
+* ``premoved/shard-NNNNN.parquet``: the paragraph and fragment removals (final
+  already; sorted and merged with document removals in stage 3);
+* ``quarantine/part-NNNNN.parquet``: records of this shard that could not be read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from scrapewash import schemas
+from scrapewash.config import Config
+from scrapewash.records import Quarantined, Removal
+from scrapewash.tasks import minhash
+from scrapewash.tasks.clean import Cleaner
+from scrapewash.tasks.read import Fields, Shard, read_shard
+from scrapewash.tasks.write import ParquetSink, RunPaths
+
+
+def content_hash(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def removal_row(r: Removal, *, source: str, url: str | None, run_id: str, processed_at: datetime,
+                order: int | None = None) -> dict[str, Any]:
+    row = {
+        "doc_id": r.doc_id, "paragraph_index": r.paragraph_index, "text": r.text, "reason": r.reason,
+        "rule": r.rule, "duplicate_of": r.duplicate_of, "similarity": r.similarity, "run_id": run_id,
+        "part": r.part, "n_paragraphs": r.n_paragraphs, "duplicate_of_paragraph": r.duplicate_of_paragraph,
+        "detail": r.detail, "source": source, "url": url, "processed_at": processed_at,
+    }
+    if order is not None:
+        row["order"] = order
+    return row
+
+
+def quarantine_row(q: Quarantined, run_id: str, processed_at: datetime) -> dict[str, Any]:
+    return {
+        "source": q.source, "position": q.position, "doc_id": q.doc_id, "error_type": q.error_type,
+        "error": q.error, "raw": q.raw, "run_id": run_id, "processed_at": processed_at,
+    }
+
+
+def _sink(paths: RunPaths, sub: str, name: str, schema, config: Config) -> ParquetSink:
+    o = config.output
+    return ParquetSink(paths.staging / sub / name, schema, o.compression, o.compression_level,
+                       o.row_group_bytes)
+
+
+def prepare_shard(shard: Shard, paths: RunPaths, config: Config, processed_at: datetime) -> dict[str, Any]:
+    """Clean one shard into the staging folder; return its counts."""
+    t0 = time.perf_counter()
+    run_id = paths.run_id
+    cleaner = Cleaner(config)
+    d = config.dedup
+    perms = minhash.permutations(d.num_perm, d.seed)
+    fields = Fields(config.read.text_field, config.read.id_field, config.read.url_field)
+    name = f"shard-{shard.index:05d}.parquet"
+    stats: dict[str, Any] = {
+        "shard": shard.index, "label": shard.label, "bytes_in": shard.size_bytes, "docs_in": 0,
+        "docs_staged": 0, "quarantined": 0, "chars_in": 0, "paragraphs_in": 0, "paragraphs_kept": 0,
+        "removed_paragraphs": Counter(), "removed_fragments": Counter(), "removed_documents": Counter(),
+        "rules": Counter(), "encoding_fixes": Counter(), "docs_with_fixes": 0, "quarantine_errors": Counter(),
+    }
+    docs = _sink(paths, "prepared", name, schemas.staged_schema(d.num_perm), config)
+    removed = _sink(paths, "premoved", name, schemas.staged_removed_schema(), config)
+    quarantine = _sink(paths, "quarantine", f"part-{shard.index:05d}.parquet", schemas.versioned("quarantine"),
+                       config)
+    with docs, removed, quarantine:
+        for rec in read_shard(shard, fields, config.read.max_document_chars):
+            if isinstance(rec, Quarantined):
+                stats["quarantined"] += 1
+                stats["quarantine_errors"][rec.error_type] += 1
+                quarantine.add(quarantine_row(rec, run_id, processed_at), len(rec.raw or "") + 200)
+                continue
+            stats["docs_in"] += 1
+            stats["chars_in"] += len(rec.text)
+            doc = cleaner.clean(rec)
+            stats["paragraphs_in"] += doc.n_input_paragraphs
+            if doc.encoding_fixes:
+                stats["docs_with_fixes"] += 1
+                stats["encoding_fixes"].update(doc.encoding_fixes)
+            for r in doc.removals:
+                if r.part == "fragment":
+                    stats["removed_fragments"][r.reason] += 1
+                else:
+                    stats["removed_paragraphs"][r.reason] += 1
+                if r.rule:
+                    stats["rules"][r.rule] += 1
+                removed.add(removal_row(r, source=rec.source, url=rec.url, run_id=run_id,
+                                        processed_at=processed_at, order=rec.order), len(r.text) + 200)
+            if not doc.paragraphs:
+                why = ("no text in the input" if doc.n_input_paragraphs == 0
+                       else f"all {doc.n_input_paragraphs} paragraphs were removed")
+                stats["removed_documents"]["empty_document"] += 1
+                removed.add(removal_row(
+                    Removal(rec.doc_id, None, "", "empty_document", "document", 0, detail=why),
+                    source=rec.source, url=rec.url, run_id=run_id, processed_at=processed_at, order=rec.order))
+                continue
+            text = doc.text
+            toks = minhash.tokens(text)
+            sig = None
+            if d.enabled and len(toks) >= d.min_words:
+                sh = minhash.shingle_hashes(minhash.token_hashes(toks), d.shingle_words)
+                sig = minhash.signature(sh, perms)
+            stats["docs_staged"] += 1
+            stats["paragraphs_kept"] += len(doc.paragraphs)
+            docs.add({
+                "order": rec.order, "doc_id": rec.doc_id, "text": text, "url": rec.url, "source": rec.source,
+                "input_position": rec.input_position, "n_paragraphs": len(doc.paragraphs),
+                "n_removed_paragraphs": doc.n_removed_paragraphs, "encoding_fixes": doc.encoding_fixes,
+                "content_hash": content_hash(text), "metadata": rec.metadata, "n_words": len(toks),
+                "signature": None if sig is None else sig.tolist(),
+            }, len(text) + 600)
+    stats["seconds"] = time.perf_counter() - t0
+    return _plain(stats)
+
+
+def _plain(stats: dict[str, Any]) -> dict[str, Any]:
+    return {k: (dict(sorted(v.items())) if isinstance(v, Counter) else v) for k, v in stats.items()}

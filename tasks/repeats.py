@@ -1,0 +1,115 @@
+"""Paragraphs repeated inside one document: exact and near-exact. The first copy stays.
+
+*Exact* means equal after folding case, punctuation and whitespace (so
+"Read more" and "READ MORE:" are the same paragraph). *Near-exact* means a word
+2-shingle Jaccard similarity of at least ``near_threshold`` between paragraphs
+of at least ``near_min_words`` words: candidates come from MinHash LSH over the
+document's paragraphs and are verified with the exact Jaccard of their shingle
+sets, so the estimate never decides on its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import numpy as np
+
+from scrapewash.records import Removal
+from scrapewash.tasks import minhash
+
+_NONWORD = re.compile(r"[\W_]+")
+_NUM_PERM = 32
+_BANDS, _ROWS = 16, 2
+_SHINGLE = 2
+
+
+def paragraph_key(paragraph: str) -> str:
+    """The exact-match form of a paragraph: case, punctuation and spacing folded."""
+    key = _NONWORD.sub(" ", paragraph.casefold()).strip()
+    return key or paragraph.strip()
+
+
+def paragraph_hash(paragraph: str) -> bytes:
+    """A stable 8-byte hash of :func:`paragraph_key`."""
+    return hashlib.blake2b(paragraph_key(paragraph).encode("utf-8", "surrogatepass"), digest_size=8).digest()
+
+
+def remove_repeats(
+    doc_id: str,
+    paragraphs: list[str | None],
+    near: bool = True,
+    near_threshold: float = 0.8,
+    near_min_words: int = 8,
+) -> tuple[list[str | None], list[Removal]]:
+    """Drop paragraphs that repeat an earlier kept paragraph of the same document.
+
+    ``paragraphs`` holds None where an earlier stage already removed one; the
+    indexes of removals are indexes into this list (the input paragraphs).
+    """
+    out = list(paragraphs)
+    removals: list[Removal] = []
+    first_by_key: dict[str, int] = {}
+    for i, p in enumerate(paragraphs):
+        if p is None:
+            continue
+        key = paragraph_key(p)
+        j = first_by_key.get(key)
+        if j is None:
+            first_by_key[key] = i
+            continue
+        out[i] = None
+        removals.append(
+            Removal(doc_id, i, p, "repeated_paragraph", "paragraph", 1, duplicate_of=doc_id,
+                    duplicate_of_paragraph=j, similarity=1.0,
+                    detail=f"repeats paragraph {j} of the same document")
+        )
+    if near:
+        removals.extend(_near_repeats(doc_id, out, near_threshold, near_min_words))
+        removals.sort(key=lambda r: r.paragraph_index or 0)
+    return out, removals
+
+
+def _near_repeats(doc_id: str, out: list[str | None], threshold: float, min_words: int) -> list[Removal]:
+    idx: list[int] = []
+    sets: list[np.ndarray] = []
+    for i, p in enumerate(out):
+        if p is None:
+            continue
+        toks = minhash.tokens(p)
+        if len(toks) < min_words:
+            continue
+        idx.append(i)
+        sets.append(np.unique(minhash.shingle_hashes(minhash.token_hashes(toks), _SHINGLE)))
+    if len(idx) < 2:
+        return []
+    perms = minhash.permutations(_NUM_PERM, 1)
+    sigs = minhash.signatures(sets, perms)
+    pairs = minhash.candidate_pairs(minhash.band_keys(sigs, _BANDS, _ROWS))
+    if len(pairs) == 0:
+        return []
+    # For each later paragraph, the earliest earlier paragraph it nearly repeats.
+    best: dict[int, tuple[int, float]] = {}
+    for a, b in pairs.tolist():
+        sim = minhash.exact_jaccard(sets[a], sets[b])
+        if sim >= threshold and (b not in best or a < best[b][0]):
+            best[b] = (a, sim)
+    removals = []
+    removed_rows: set[int] = set()
+    for b in sorted(best):
+        a, sim = best[b]
+        if a in removed_rows:  # its original was itself a repeat: point at what that repeated
+            while a in removed_rows:
+                a = best[a][0]
+            sim = minhash.exact_jaccard(sets[a], sets[b])
+        i, j = idx[b], idx[a]
+        p = out[i]
+        assert p is not None
+        out[i] = None
+        removed_rows.add(b)
+        removals.append(
+            Removal(doc_id, i, p, "repeated_paragraph", "paragraph", 1, duplicate_of=doc_id,
+                    duplicate_of_paragraph=j, similarity=round(sim, 4),
+                    detail=f"near-repeat (Jaccard {sim:.2f}) of paragraph {j} of the same document")
+        )
+    return removals

@@ -1,0 +1,60 @@
+"""Shared fixtures: paths to the bundled and shared data, a Prefect test harness, run helpers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "samples" / "news"
+SHARED = (ROOT / ".." / "shared").resolve()
+SEEDS = SHARED / "samples" / "seeds"
+EVALDATA = SHARED / "evaldata"
+
+
+def need_shared(path: Path) -> Path:
+    """Skip (with the reason) when the shared data beside the checkout is absent."""
+    if not path.exists():
+        pytest.skip(f"needs {path} (the shared data folder beside the checkout) which is absent")
+    return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prefect_harness():
+    """One temporary Prefect database and API for the whole test session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def run_flow(inputs, out, config=None, workers=None, **updates):
+    """Run the real clean-corpus flow in this process and return its counts."""
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    from scrapewash.config import Config
+    from scrapewash.flows.clean_corpus import clean_corpus
+
+    config = config or Config()
+    if updates:
+        config = Config.model_validate({**config.model_dump(), **updates})
+    flow = clean_corpus.with_options(task_runner=ThreadPoolTaskRunner(max_workers=workers or config.workers))
+    return flow(inputs=[str(i) for i in inputs], out=str(out), config=config)
+
+
+def read_dataset(out: Path, name: str, run_id: str | None = None) -> pa.Table:
+    """Read a dataset's part files in name order (the order the run wrote them)."""
+    base = Path(out) / name
+    dirs = [base / run_id] if run_id else sorted(p for p in base.iterdir() if p.is_dir()) if base.exists() else []
+    files = sorted(f for d in dirs for f in d.glob("*.parquet"))
+    from scrapewash import schemas
+
+    if not files:
+        return schemas.SCHEMAS[name].empty_table()
+    return pa.concat_tables([pq.read_table(f) for f in files])

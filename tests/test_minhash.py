@@ -1,0 +1,62 @@
+"""MinHash signatures: bit-identical to datasketch's affine32 scheme, usable with its LSH."""
+
+from __future__ import annotations
+
+import numpy as np
+from datasketch import LeanMinHash, MinHash, MinHashLSH
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scrapewash.tasks import minhash
+
+
+def _datasketch(toks, n, num_perm=128, seed=1):
+    m = MinHash(num_perm=num_perm, seed=seed, hashfunc=minhash.shingle_hash32)
+    for s in minhash.shingles(toks, n):
+        m.update(s)
+    return m
+
+
+def _ours(toks, n, num_perm=128, seed=1):
+    return minhash.signature(minhash.shingle_hashes(minhash.token_hashes(toks), n),
+                             minhash.permutations(num_perm, seed))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.text(alphabet="abcdeé漢", min_size=1, max_size=6), max_size=60),
+       st.integers(1, 5), st.sampled_from([16, 64, 128]), st.integers(0, 3))
+def test_bit_identical_to_datasketch(toks, n, num_perm, seed):
+    ours = _ours(toks, n, num_perm, seed)
+    assert ours.dtype == np.uint32
+    assert np.array_equal(ours, _datasketch(toks, n, num_perm, seed).hashvalues)
+
+
+def test_batch_signatures_equal_single():
+    perms = minhash.permutations(64, 1)
+    texts = ["the cat sat on the mat", "", "one", "a b c d e f g h i j k " * 30]
+    sets = [minhash.shingle_hashes(minhash.token_hashes(minhash.tokens(t)), 3) for t in texts]
+    batch = minhash.signatures(sets, perms)
+    for row, s in zip(batch, sets, strict=True):
+        assert np.array_equal(row, minhash.signature(s, perms))
+
+
+def test_rows_work_with_datasketch_lsh():
+    base = minhash.tokens("the council approved the budget for the new library after a long debate " * 3)
+    near = base[:-1] + ["tonight"]
+    far = minhash.tokens("a completely different story about football and the weather this weekend")
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)
+    for key, toks in (("base", base), ("far", far)):
+        lsh.insert(key, LeanMinHash(seed=1, hashvalues=_ours(toks, 3), scheme="affine32"))
+    q = LeanMinHash(seed=1, hashvalues=_ours(near, 3), scheme="affine32")
+    assert lsh.query(q) == ["base"]
+
+
+def test_candidate_pairs_from_bands():
+    rng = np.random.default_rng(0)
+    sigs = rng.integers(0, 2**32, size=(6, 32), dtype=np.uint64).astype(np.uint32)
+    sigs[3] = sigs[0]
+    sigs[5, :8] = sigs[0, :8]  # shares the first band of 8 rows only
+    pairs = minhash.candidate_pairs(minhash.band_keys(sigs, 4, 8)).tolist()
+    assert pairs == [[0, 3], [0, 5], [3, 5]]
+    assert minhash.estimate_jaccard(sigs[0], sigs[3]) == 1.0
+    assert minhash.exact_jaccard(np.array([1, 2, 3], np.uint32), np.array([2, 3, 4], np.uint32)) == 0.5

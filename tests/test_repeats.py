@@ -1,0 +1,33 @@
+"""Repeated paragraphs inside a document: exact and near-exact, first copy kept."""
+
+from __future__ import annotations
+
+from scrapewash.tasks.repeats import paragraph_key, remove_repeats
+
+LONG = ("The regional water board said on Tuesday that reservoir levels had fallen to their lowest "
+        "point in a decade and that hosepipe restrictions would remain in force until autumn.")
+
+
+def test_exact_repeats_keep_first():
+    paras = ["Headline", "Body one is here.", "HEADLINE", "Body one is here!", None, "Other"]
+    out, rem = remove_repeats("d", paras)
+    assert out == ["Headline", "Body one is here.", None, None, None, "Other"]
+    assert [(r.paragraph_index, r.duplicate_of_paragraph, r.reason) for r in rem] == [
+        (2, 0, "repeated_paragraph"), (3, 1, "repeated_paragraph")]
+    assert paragraph_key("Read more:") == paragraph_key("READ  MORE")
+
+
+def test_near_repeat_removed_with_similarity():
+    near = LONG.replace("Tuesday", "Wednesday")
+    out, rem = remove_repeats("d", [LONG, "Something else entirely, a short line.", near])
+    assert out[2] is None
+    assert rem[0].duplicate_of_paragraph == 0 and 0.8 <= rem[0].similarity < 1.0
+
+
+def test_different_paragraphs_and_short_lines_kept():
+    other = ("The board also announced a consultation on new charges for commercial users, "
+             "which will open next month and run for twelve weeks.")
+    out, rem = remove_repeats("d", [LONG, other, "Yes.", "No."])
+    assert rem == [] and out == [LONG, other, "Yes.", "No."]
+    out, rem = remove_repeats("d", [LONG, LONG.replace("Tuesday", "Monday")], near=False)
+    assert rem == []
