@@ -74,6 +74,9 @@ class BoilerplateConfig(_Section):
 
 class RepeatsConfig(_Section):
     enabled: bool = Field(True, description="Remove paragraphs that repeat an earlier one in the same document.")
+    min_words: int = Field(
+        1, ge=1, description="Paragraphs shorter than this (in words) are never removed as repeats."
+    )
     near: bool = Field(True, description="Also remove near-exact repeats (MinHash on word shingles).")
     near_threshold: float = Field(
         0.8, gt=0, le=1, description="Jaccard similarity from which a paragraph counts as a near repeat."

@@ -41,11 +41,15 @@ def remove_repeats(
     near: bool = True,
     near_threshold: float = 0.8,
     near_min_words: int = 8,
+    min_words: int = 1,
 ) -> tuple[list[str | None], list[Removal]]:
     """Drop paragraphs that repeat an earlier kept paragraph of the same document.
 
     ``paragraphs`` holds None where an earlier stage already removed one; the
     indexes of removals are indexes into this list (the input paragraphs).
+    Paragraphs of fewer than ``min_words`` words are never removed as repeats:
+    short lines that recur in a page (table cells, code, "Pros"/"Cons", list
+    labels) are structure, not repetition.
     """
     out = list(paragraphs)
     removals: list[Removal] = []
@@ -54,6 +58,8 @@ def remove_repeats(
         if p is None:
             continue
         key = paragraph_key(p)
+        if len(key.split()) < min_words:
+            continue
         j = first_by_key.get(key)
         if j is None:
             first_by_key[key] = i

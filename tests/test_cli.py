@@ -1,0 +1,53 @@
+"""The command line, as a user runs it: a real process with Prefect's temporary local API."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pyarrow.dataset as ds
+import pytest
+
+from conftest import SAMPLES
+
+pytestmark = pytest.mark.slow
+
+
+def scrapewash(*args, cwd=None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(cwd / ".prefect") if cwd else env.get("PREFECT_HOME", "")
+    return subprocess.run([sys.executable, "-m", "scrapewash.cli", *args], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=300)
+
+
+def test_run_on_samples_prints_summary_and_exits_zero(tmp_path):
+    out = tmp_path / "out"
+    p = scrapewash("run", str(SAMPLES / "articles.jsonl"), str(SAMPLES / "pages"), "--out", str(out), cwd=tmp_path)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert "committed to" in p.stdout and "documents kept" in p.stdout
+    assert "paragraphs removed: boilerplate" in p.stdout
+    assert ds.dataset(str(out / "documents"), format="parquet").count_rows() > 20
+
+
+def test_quarantine_exit_code_and_json_summary(tmp_path):
+    p = scrapewash("run", str(SAMPLES / "bad"), "--out", str(tmp_path / "o"), "--json", cwd=tmp_path)
+    assert p.returncode == 3, p.stderr[-3000:]
+    counts = json.loads(p.stdout)
+    assert counts["quarantined"] == 4
+    assert counts["quarantine_errors"] == {"bad_text_type": 1, "malformed_json": 1, "missing_text": 1,
+                                           "truncated_file": 1}
+
+
+def test_usage_errors(tmp_path):
+    p = scrapewash("run", str(tmp_path / "missing"), "--out", str(tmp_path / "o"), cwd=tmp_path)
+    assert p.returncode == 2 and "input not found" in p.stderr
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[dedup]\nunknown_option = 1\n")
+    p = scrapewash("run", str(SAMPLES / "pages"), "--out", str(tmp_path / "o"), "--config", str(cfg), cwd=tmp_path)
+    assert p.returncode == 2 and "bad configuration" in p.stderr
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    p = scrapewash("run", str(SAMPLES / "pages"), "--out", str(blocker / "o"), cwd=tmp_path)
+    assert p.returncode == 1 and "not writable" in p.stderr

@@ -1,0 +1,37 @@
+"""Cleaning quality on real pages with human gold text (../shared/evaldata)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import EVALDATA, need_shared, run_flow
+from scrapewash.evaluate import kept_texts, read_jsonl, score_run
+from scrapewash.metrics import doc_counts, score, shingle_multiset
+
+
+def test_metric_on_hand_made_cases():
+    gold = "one two three four five six"
+    assert doc_counts(gold, gold).precision == 1.0
+    c = doc_counts("zero " + gold, gold)  # one extra 4-gram
+    assert (c.tp, c.fp, c.fn) == (3, 1, 0)
+    c = doc_counts("one two three four", gold)
+    assert (c.tp, c.fp, c.fn) == (1, 0, 2)
+    assert doc_counts("", gold).precision is None and doc_counts("", gold).recall == 0.0
+    # multisets: a repeated paragraph counts twice
+    assert sum(shingle_multiset("a b c d a b c d").values()) == 5
+    s = score([(gold, gold), ("", gold)])
+    assert s.precision == 1.0 and s.recall == 0.5 and abs(s.f1 - 2 / 3) < 1e-9
+
+
+@pytest.mark.slow
+def test_cleaning_improves_scrapinghub_recall_set(tmp_path):
+    folder = need_shared(EVALDATA / "scrapinghub-aeb")
+    raw_path = folder / "recall.jsonl.gz"
+    counts = run_flow([raw_path], tmp_path)
+    raw = read_jsonl(raw_path)
+    gold = {str(g["id"]): g["gold"] for g in read_jsonl(folder / "gold.jsonl.gz")}
+    result = score_run(raw, gold, kept_texts(tmp_path, counts["run_id"]))
+    print(result["doing_nothing"], result["cleaned"])
+    assert result["documents"] == 181
+    assert result["cleaned"]["f1"] > result["doing_nothing"]["f1"]
+    assert result["cleaned"]["precision"] > result["doing_nothing"]["precision"]

@@ -1,0 +1,104 @@
+"""Rule packs: well-formed, every example removed, no counter-example touched, content kept."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from scrapewash.tasks.boilerplate import RuleError, RuleSet, load_pack, load_rules, match_form, pack_files
+
+RULES = load_rules()
+ALL = [r for p in RULES.packs for r in p.rules]
+REQUIRED_PACKS = {"donation", "comments", "subscription", "social", "newsletter", "legal", "credits",
+                  "timestamps", "navigation", "widgets"}
+
+
+def test_packs_present_versioned_and_ids_unique():
+    assert {p.id for p in RULES.packs} >= REQUIRED_PACKS
+    ids = [r.id for r in ALL]
+    assert len(ids) == len(set(ids))
+    for p in RULES.packs:
+        assert isinstance(p.version, int) and p.version >= 1
+        assert p.rules, p.id
+        for r in p.rules:
+            assert r.id.startswith(p.id + "/") and r.description
+
+
+def test_no_named_groups_or_backreferences():
+    for r in ALL:
+        assert not r.regex.groupindex, r.id
+        assert not re.search(r"\\[1-9]", r.pattern), r.id
+
+
+@pytest.mark.parametrize("rule", ALL, ids=lambda r: r.id)
+def test_examples_removed_by_their_rule(rule):
+    assert len(rule.examples) >= 2, "every rule documents at least two examples"
+    for i, ex in enumerate(rule.examples):
+        paras = [ex]
+        if rule.min_run > 1:
+            paras = [ex] * rule.min_run
+        if rule.where in ("tail", "edge"):
+            paras = ["An article sentence that is long enough to be content, nothing else here."] * 6 + paras
+        out, removals = RULES.apply("d", paras)
+        hit = [r for r in removals if r.paragraph_index == len(paras) - 1]
+        assert hit, f"{rule.id} example not removed: {ex!r}"
+        if rule.mode == "paragraph":
+            assert hit[0].rule == rule.id or hit[0].part == "paragraph", ex
+        else:
+            assert hit[0].part == "fragment"
+            if rule.example_results:
+                assert out[-1] == rule.example_results[i]
+
+
+def test_counter_examples_untouched_by_any_rule():
+    n = 0
+    for p in RULES.packs:
+        for r in p.rules:
+            for ce in r.counter_examples:
+                out, removals = RULES.apply("d", [ce])
+                assert removals == [], f"{ce!r} removed by {removals[0].rule}"
+                n += 1
+    assert n >= 30
+
+
+@pytest.mark.parametrize("sentence", [
+    "The council said it would consider comments from residents until May.",
+    "The museum relies on donations from about 2,500 members, its director said.",
+    "Regulators fined the company for setting tracking cookies without consent.",
+    "Readers can subscribe to the newsletter, the editor told the meeting, but few do.",
+    "Share prices fell 4% after the announcement.",
+    "Follow-up inspections are planned for next year.",
+    "Last modified by the committee in 2019, the rules now need a full review, officials said.",
+])
+def test_article_sentences_mentioning_boilerplate_topics_stay(sentence):
+    out, removals = RULES.apply("d", ["Headline of the story", sentence, "Another sentence of the article body."])
+    assert removals == [] and out[1] == sentence
+
+
+def test_match_form_folds_typography():
+    assert match_form("Don’t miss — “this” …") == "Don't miss - \"this\" ..."
+
+
+def test_bad_pack_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[pack]\nid = "x"\nversion = 1\n[[rule]]\nid = "y/z"\npattern = "a"\n')
+    with pytest.raises(RuleError, match="must start with 'x/'"):
+        load_pack(bad)
+    bad.write_text('[pack]\nid = "x"\nversion = 1\n[[rule]]\nid = "x/z"\npattern = "(a"\n')
+    with pytest.raises(RuleError, match="bad pattern"):
+        load_pack(bad)
+    with pytest.raises(RuleError, match="unknown rule ids"):
+        RuleSet([load_pack(pack_files()[0])], disabled=["nope/nope"])
+
+
+def test_disable_rule_and_extra_pack(tmp_path):
+    (tmp_path / "house.toml").write_text(
+        '[pack]\nid = "house"\nversion = 3\n[[rule]]\nid = "house/motto"\ndescription = "d"\n'
+        "pattern = '''the best news in town'''\nexamples = ['The best news in town', 'THE BEST NEWS IN TOWN']\n")
+    rs = load_rules(extra_dirs=[str(tmp_path)])
+    assert rs.versions["house"] == 3
+    _, rem = rs.apply("d", ["The best news in town"])
+    assert rem[0].rule == "house/motto"
+    rs = load_rules(extra_dirs=[str(tmp_path)], disabled=["house/motto"])
+    assert rs.apply("d", ["The best news in town"])[1] == []
