@@ -224,7 +224,7 @@ class RuleSet:
                         r.where == "edge" and not (head or tail)
                     ):
                         continue
-                if r.min_run > 1 and _run_length(hits, i, r) < r.min_run:
+                if r.min_run > 1 and _run_length(forms, i, r) < r.min_run:
                     continue
                 chosen = r
                 break
@@ -247,13 +247,17 @@ class RuleSet:
         return out, removals
 
 
-def _run_length(hits: list[list[Rule]], i: int, rule: Rule) -> int:
+def _run_length(forms: list[str], i: int, rule: Rule) -> int:
     """Length of the run of consecutive paragraphs matching ``rule`` around ``i``."""
+
+    def hit(j: int) -> bool:
+        return word_count(forms[j]) <= rule.max_words and rule.regex.fullmatch(forms[j]) is not None
+
     lo = i
-    while lo > 0 and rule in hits[lo - 1]:
+    while lo > 0 and hit(lo - 1):
         lo -= 1
     hi = i
-    while hi + 1 < len(hits) and rule in hits[hi + 1]:
+    while hi + 1 < len(forms) and hit(hi + 1):
         hi += 1
     return hi - lo + 1
 
