@@ -135,39 +135,33 @@ def summarize(plan: Plan, prep: list[dict[str, Any]], fin: list[dict[str, Any]],
     }
 
 
+def summary_rows(counts: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The run summary as (label, value) rows, shared by the artifact and the command line."""
+    rows: list[tuple[str, Any]] = [("records in", counts["records_in"]),
+                                   ("documents kept", counts["documents_out"])]
+    rows += [(f"documents removed: {r}", n) for r, n in counts["documents_removed"].items()]
+    rows.append(("quarantined", counts["quarantined"]))
+    rows += [(f"quarantined: {e}", n) for e, n in counts["quarantine_errors"].items()]
+    rows += [("paragraphs in", counts["paragraphs_in"]), ("paragraphs kept", counts["paragraphs_out"])]
+    rows += [(f"paragraphs removed: {r}", n) for r, n in counts["paragraphs_removed"].items()]
+    rows += [(f"fragments removed: {r}", n) for r, n in counts["fragments_removed"].items()]
+    rows += [
+        ("documents with encoding fixes", counts["documents_with_encoding_fixes"]),
+        ("input", f"{counts['input_mb']} MB, {counts['input_files']} files, {counts['shards']} shards"),
+        ("duration", f"{counts['duration_s']} s"),
+        ("throughput", f"{counts['mb_per_s']} MB/s, {counts['docs_per_s']} docs/s"),
+    ]
+    return rows
+
+
 def summary_markdown(run_id: str, out: str, counts: dict[str, Any]) -> str:
-    lines = [
-        f"# clean-corpus run `{run_id}`",
-        "",
-        f"Output: `{os.path.abspath(out)}`",
-        "",
-        "| | |",
-        "|---|---:|",
-        f"| records in | {counts['records_in']} |",
-        f"| documents kept | {counts['documents_out']} |",
-    ]
-    for reason, n in counts["documents_removed"].items():
-        lines.append(f"| documents removed: {reason} | {n} |")
-    lines += [
-        f"| quarantined | {counts['quarantined']} |",
-        f"| paragraphs in | {counts['paragraphs_in']} |",
-        f"| paragraphs kept | {counts['paragraphs_out']} |",
-    ]
-    for reason, n in counts["paragraphs_removed"].items():
-        lines.append(f"| paragraphs removed: {reason} | {n} |")
-    lines += [
-        f"| input | {counts['input_mb']} MB in {counts['input_files']} files, {counts['shards']} shards |",
-        f"| duration | {counts['duration_s']} s |",
-        f"| throughput | {counts['mb_per_s']} MB/s, {counts['docs_per_s']} docs/s |",
-        "",
-    ]
+    lines = [f"# clean-corpus run `{run_id}`", "", f"Output: `{os.path.abspath(out)}`", "", "| | |", "|---|---:|"]
+    lines += [f"| {label} | {value} |" for label, value in summary_rows(counts)]
+    lines.append("")
     if counts["rules"]:
         lines += ["## Top rules", "", "| rule | removals |", "|---|---:|"]
         lines += [f"| `{r}` | {n} |" for r, n in list(counts["rules"].items())[:15]]
         lines.append("")
-    if counts["quarantine_errors"]:
-        lines += ["## Quarantine", "", "| error | records |", "|---|---:|"]
-        lines += [f"| {e} | {n} |" for e, n in counts["quarantine_errors"].items()]
     return "\n".join(lines)
 
 

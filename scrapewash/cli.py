@@ -42,32 +42,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def format_summary(counts: dict[str, Any]) -> str:
-    w = 34
+    from scrapewash.flows.clean_corpus import summary_rows
+
     lines = [f"run {counts['run_id']} committed to {counts['output']}"]
-
-    def row(label: str, value: Any) -> None:
-        lines.append(f"  {label:<{w}} {value}")
-
-    row("records in", counts["records_in"])
-    row("documents kept", counts["documents_out"])
-    for reason, n in counts["documents_removed"].items():
-        row(f"documents removed: {reason}", n)
-    row("quarantined", counts["quarantined"])
-    for e, n in counts["quarantine_errors"].items():
-        row(f"  {e}", n)
-    row("paragraphs in", counts["paragraphs_in"])
-    row("paragraphs kept", counts["paragraphs_out"])
-    for reason, n in counts["paragraphs_removed"].items():
-        row(f"paragraphs removed: {reason}", n)
-    for reason, n in counts["fragments_removed"].items():
-        row(f"fragments removed: {reason}", n)
-    row("documents with encoding fixes", counts["documents_with_encoding_fixes"])
+    lines += [f"  {label:<40} {value}" for label, value in summary_rows(counts)]
     if counts["rules"]:
         lines.append("  top rules:")
-        for r, n in list(counts["rules"].items())[:10]:
-            lines.append(f"    {n:>6}  {r}")
-    row("input", f"{counts['input_mb']} MB, {counts['input_files']} files, {counts['shards']} shards")
-    row("duration", f"{counts['duration_s']} s ({counts['mb_per_s']} MB/s, {counts['docs_per_s']} docs/s)")
+        lines += [f"    {n:>6}  {r}" for r, n in list(counts["rules"].items())[:10]]
     return "\n".join(lines)
 
 

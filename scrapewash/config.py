@@ -109,7 +109,7 @@ class DedupConfig(_Section):
     seed: int = Field(1, description="MinHash seed (datasketch's default is 1).")
 
     @model_validator(mode="after")
-    def _bands_rows(self) -> "DedupConfig":
+    def _bands_rows(self) -> DedupConfig:
         if self.bands * self.rows != self.num_perm:
             raise ValueError(
                 f"bands x rows must equal num_perm: {self.bands} x {self.rows} != {self.num_perm}"
@@ -137,7 +137,7 @@ class Config(_Section):
     output: OutputConfig = Field(default_factory=OutputConfig)
 
     @classmethod
-    def load(cls, path: str | Path | None) -> "Config":
+    def load(cls, path: str | Path | None) -> Config:
         """Load a config file (.toml or .json); ``None`` gives the defaults."""
         if path is None:
             return cls()

@@ -152,6 +152,8 @@ class RuleSet:
         self._prefix = [r for r in rules if r.mode == "prefix"]
         self._suffix = [r for r in rules if r.mode == "suffix"]
         self.max_words = max((r.max_words for r in self._para), default=0)
+        # Template lines recur across the pages of a site: remember recent verdicts.
+        self._match_cached = lru_cache(maxsize=65536)(self._match)
         # One alternation with a named group per rule: the first rule (in pack
         # order) that matches the whole paragraph wins, found in a single C call.
         self._combined = (
@@ -173,14 +175,19 @@ class RuleSet:
         """Paragraph-mode rules that match the whole (normalised) paragraph, best first."""
         if self._combined is None or words > self.max_words:
             return []
-        m = self._combined.fullmatch(form)
+        return self._match_cached(form, words)
+
+    def _match(self, form: str, words: int) -> list[Rule]:
+        m = self._combined.fullmatch(form)  # type: ignore[union-attr]
         if m is None:
             return []
-        first = self._para[int(m.lastgroup[1:])]  # type: ignore[index]
+        k = int(m.lastgroup[1:])  # type: ignore[index]
+        first = self._para[k]
         if first.max_words >= words and first.where == "any" and first.min_run == 1:
             return [first]
-        # The first hit has constraints to check: collect every matching rule.
-        return [r for r in self._para if r.max_words >= words and r.regex.fullmatch(form)]
+        # The first hit has constraints to check: collect every matching rule. Rules before
+        # the first hit cannot match (the alternation tries them in order).
+        return [r for r in self._para[k:] if r.max_words >= words and r.regex.fullmatch(form)]
 
     def strip_fragment(self, paragraph: str) -> tuple[str, str, Rule] | None:
         """Strip a credit glued to the start or end of ``paragraph``.

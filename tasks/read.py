@@ -254,34 +254,11 @@ class TruncatedStream(Exception):
     """A compressed stream ended before its end-of-stream marker."""
 
 
-def _zstd_chunks(fh: io.BufferedReader) -> Iterator[bytes]:
-    import zstandard
-
-    dctx = zstandard.ZstdDecompressor()
-    obj = dctx.decompressobj()
-    pending = b""
-    saw_data = False
-    while True:
-        buf = pending or fh.read(_CHUNK)
-        pending = b""
-        if not buf:
-            break
-        saw_data = True
-        out = obj.decompress(buf)
-        if out:
-            yield out
-        if obj.eof:
-            pending = obj.unused_data
-            obj = dctx.decompressobj()
-            saw_data = False
-    if saw_data and not obj.eof:
-        raise TruncatedStream("zstd stream ended before the end of its frame (truncated file)")
-
-
-def _gzip_chunks(fh: io.BufferedReader) -> Iterator[bytes]:
-    """Decompress a (multi-member) gzip stream, yielding everything recoverable
-    before reporting a truncated or corrupt stream."""
-    obj = zlib.decompressobj(wbits=31)
+def _decompressed(fh: io.BufferedReader, make, name: str, errors: tuple[type[BaseException], ...]
+                  ) -> Iterator[bytes]:
+    """Decompress concatenated gzip members or zstd frames, yielding everything
+    recoverable before reporting a truncated or corrupt stream."""
+    obj = make()
     pending = b""
     saw_data = False
     while True:
@@ -292,21 +269,29 @@ def _gzip_chunks(fh: io.BufferedReader) -> Iterator[bytes]:
         saw_data = True
         try:
             out = obj.decompress(buf)
-        except zlib.error as e:
-            raise TruncatedStream(f"corrupt gzip stream: {e}") from e
+        except errors as e:
+            raise TruncatedStream(f"corrupt {name} stream: {e}") from e
         if out:
             yield out
         if obj.eof:
             pending = obj.unused_data
-            obj = zlib.decompressobj(wbits=31)
+            obj = make()
             saw_data = False
-            if pending.strip(b"\x00") == b"":  # trailing padding after the last member
+            if not pending.strip(b"\x00"):  # padding after the last member
                 pending = b""
     if saw_data and not obj.eof:
-        tail = obj.flush()
-        if tail:
-            yield tail
-        raise TruncatedStream("gzip stream ended before its end-of-stream marker (truncated file)")
+        raise TruncatedStream(f"{name} stream ended before its end-of-stream marker (truncated file)")
+
+
+def _zstd_chunks(fh: io.BufferedReader) -> Iterator[bytes]:
+    import zstandard
+
+    dctx = zstandard.ZstdDecompressor()
+    return _decompressed(fh, dctx.decompressobj, "zstd", (zstandard.ZstdError,))
+
+
+def _gzip_chunks(fh: io.BufferedReader) -> Iterator[bytes]:
+    return _decompressed(fh, lambda: zlib.decompressobj(wbits=31), "gzip", (zlib.error,))
 
 
 def _plain_chunks(fh: io.BufferedReader, start: int, stop: int | None) -> Iterator[bytes]:

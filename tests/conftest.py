@@ -58,3 +58,17 @@ def read_dataset(out: Path, name: str, run_id: str | None = None) -> pa.Table:
     if not files:
         return schemas.SCHEMAS[name].empty_table()
     return pa.concat_tables([pq.read_table(f) for f in files])
+
+
+def assert_reconciles(out, counts) -> None:
+    """Documents in = kept + removed whole + quarantined; paragraphs in = kept + removed."""
+    run_id = counts["run_id"]
+    docs = read_dataset(out, "documents", run_id)
+    removed = read_dataset(out, "removed", run_id).to_pylist()
+    quarantine = read_dataset(out, "quarantine", run_id)
+    whole = [r for r in removed if r["part"] == "document"]
+    assert counts["records_in"] == docs.num_rows + len(whole) + quarantine.num_rows
+    assert counts["documents_out"] == docs.num_rows
+    kept_paragraphs = sum(docs["n_paragraphs"].to_pylist())
+    assert kept_paragraphs == sum(len(t.split("\n\n")) for t in docs["text"].to_pylist())
+    assert counts["paragraphs_in"] == kept_paragraphs + sum(r["n_paragraphs"] for r in removed)

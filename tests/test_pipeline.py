@@ -11,7 +11,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import EVALDATA, SAMPLES, SEEDS, read_dataset, run_flow
+from conftest import EVALDATA, SAMPLES, SEEDS, assert_reconciles, read_dataset, run_flow
 from scrapewash import schemas
 from scrapewash.config import Config, EncodingConfig
 from scrapewash.tasks.encoding import repair, split_paragraphs
@@ -175,6 +175,8 @@ def test_deterministic_whatever_shards_and_threads(tmp_path, evalslice):
     b = run_flow(inputs, tmp_path / "b", workers=4,
                  read={"docs_per_shard": 2, "bytes_per_shard": 4096})
     assert b["shards"] > a["shards"]
+    assert_reconciles(tmp_path / "a", a)
+    assert_reconciles(tmp_path / "b", b)
     for name in ("documents", "removed", "quarantine"):
         ra, rb = _rows(tmp_path / "a", name), _rows(tmp_path / "b", name)
         assert ra == rb, name

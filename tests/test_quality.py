@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import EVALDATA, need_shared, run_flow
+from conftest import EVALDATA, assert_reconciles, need_shared, run_flow
 from scrapewash.evaluate import kept_texts, read_jsonl, score_run
 from scrapewash.metrics import doc_counts, score, shingle_multiset
 
@@ -28,6 +28,7 @@ def test_cleaning_improves_scrapinghub_recall_set(tmp_path):
     folder = need_shared(EVALDATA / "scrapinghub-aeb")
     raw_path = folder / "recall.jsonl.gz"
     counts = run_flow([raw_path], tmp_path)
+    assert_reconciles(tmp_path, counts)
     raw = read_jsonl(raw_path)
     gold = {str(g["id"]): g["gold"] for g in read_jsonl(folder / "gold.jsonl.gz")}
     result = score_run(raw, gold, kept_texts(tmp_path, counts["run_id"]))

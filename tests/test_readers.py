@@ -27,7 +27,7 @@ def _jsonl(records):
 
 
 RECORDS = [{"id": f"d{i}", "text": f"Body {i}\n\nSecond paragraph {i}.", "url": f"https://x.test/{i}",
-            "published": "2026-01-0%d" % (i % 9 + 1)} for i in range(50)]
+            "published": f"2026-01-0{i % 9 + 1}"} for i in range(50)]
 
 
 def test_txt_folder_ids_and_order(tmp_path):
@@ -113,7 +113,7 @@ def test_invalid_utf8_decoded_as_cp1252_and_recorded(tmp_path):
     _, [rec] = read_all(f)
     assert rec.text == "“Café” – naïve"
     assert rec.decode_fixes == ("decoded_windows_1252",)
-    assert decode_bytes("plain".encode())[1] == ()
+    assert decode_bytes(b"plain")[1] == ()
     assert decode_bytes(b"\xef\xbb\xbfbom")[0] == "bom"
 
 

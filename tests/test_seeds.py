@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import SEEDS, need_shared, read_dataset, run_flow
+from conftest import SEEDS, assert_reconciles, need_shared, read_dataset, run_flow
 from scrapewash.config import EncodingConfig
 from scrapewash.tasks.encoding import repair, split_paragraphs
 
@@ -34,6 +34,7 @@ def seed_run(tmp_path_factory):
     need_shared(SEEDS)
     out = tmp_path_factory.mktemp("seeds")
     counts = run_flow([SEEDS], out)
+    assert_reconciles(out, counts)
     docs = read_dataset(out, "documents").to_pylist()
     removed = read_dataset(out, "removed").to_pylist()
     return counts, {d["doc_id"]: d for d in docs}, removed
