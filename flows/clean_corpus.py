@@ -1,8 +1,12 @@
-"""The ``clean-corpus`` Prefect flow: plan → prepare shards → find duplicates → finalize shards → commit.
+"""The ``clean-corpus`` Prefect flow.
+
+plan → prepare shards → find site templates → sign shards → find near-duplicate documents →
+find duplicate paragraphs → finalize shards → commit.
 
 The flow only orchestrates. Each stage is a plain function in ``tasks/``
-(``prepare.prepare_shard``, ``dedup.find_duplicates``,
-``finalize.finalize_shard``, ``write.commit``) wrapped here as a Prefect task;
+(``prepare.prepare_shard``, ``templates.find_templates``, ``sign.sign_shard``,
+``dedup.find_duplicates``, ``dedup.find_duplicate_paragraphs``, ``finalize.finalize_shard``,
+``write.commit``) wrapped here as a Prefect task;
 tasks receive and return shard descriptions, paths and small dicts of counts,
 never documents.
 """
@@ -25,7 +29,7 @@ from prefect.runtime import flow_run
 
 from scrapewash import __version__, schemas
 from scrapewash.config import Config
-from scrapewash.tasks import boilerplate, dedup, finalize, prepare, write
+from scrapewash.tasks import boilerplate, dedup, finalize, prepare, sign, templates, write
 from scrapewash.tasks.read import Plan, Shard, plan_inputs
 from scrapewash.tasks.write import RunPaths
 
@@ -42,15 +46,32 @@ def prepare_shard_task(shard: Shard, paths: RunPaths, config: Config, processed_
     return prepare.prepare_shard(shard, paths, config, processed_at)
 
 
+@task(name="find-templates", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
+def find_templates_task(prepared: list[str], config: Config, out: str) -> dict[str, Any]:
+    min_docs = config.templates.min_docs if config.templates.enabled else 2**31 - 1
+    return templates.find_templates([Path(p) for p in prepared], min_docs, Path(out))
+
+
+@task(name="sign-shard", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+def sign_shard_task(shard_index: int, paths: RunPaths, config: Config, templates_path: str) -> dict[str, Any]:
+    return sign.sign_shard(shard_index, paths, config, Path(templates_path))
+
+
 @task(name="find-duplicates", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
-def find_duplicates_task(prepared: list[str], config: Config, decisions: str) -> dict[str, Any]:
-    return dedup.find_duplicates([Path(p) for p in prepared], config.dedup, Path(decisions))
+def find_duplicates_task(signed: list[str], config: Config, decisions: str) -> dict[str, Any]:
+    return dedup.find_duplicates([Path(p) for p in signed], config.dedup, Path(decisions))
+
+
+@task(name="find-duplicate-paragraphs", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
+def find_duplicate_paragraphs_task(signed: list[str], decisions: str, out: str) -> dict[str, Any]:
+    return dedup.find_duplicate_paragraphs([Path(p) for p in signed], Path(decisions), Path(out))
 
 
 @task(name="finalize-shard", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
 def finalize_shard_task(shard_index: int, paths: RunPaths, config: Config, decisions: str,
-                        processed_at: datetime) -> dict[str, Any]:
-    return finalize.finalize_shard(shard_index, paths, config, Path(decisions), processed_at)
+                        processed_at: datetime, templates_path: str, paragraph_decisions: str) -> dict[str, Any]:
+    return finalize.finalize_shard(shard_index, paths, config, Path(decisions), processed_at,
+                                   Path(templates_path), Path(paragraph_decisions))
 
 
 @task(name="commit", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
@@ -97,12 +118,12 @@ def summarize(plan: Plan, prep: list[dict[str, Any]], fin: list[dict[str, Any]],
               seconds: float) -> dict[str, Any]:
     docs_in = sum(s["docs_in"] for s in prep)
     quarantined = sum(s["quarantined"] for s in prep) + len(plan.quarantined)
-    removed_docs = _sum_counters(prep, "removed_documents")
+    removed_docs = _sum_counters(prep + fin, "removed_documents")
     nd = sum(s["near_duplicate_documents"] for s in fin)
     if nd:
         removed_docs["near_duplicate_document"] = nd
     kept = sum(s["documents"] for s in fin)
-    removed_paragraphs = _sum_counters(prep, "removed_paragraphs")
+    removed_paragraphs = _sum_counters(prep + fin, "removed_paragraphs")
     in_dups = sum(s["paragraphs_in_duplicates"] for s in fin)
     if in_dups:
         removed_paragraphs["near_duplicate_document"] = in_dups
@@ -204,18 +225,33 @@ def clean_corpus(inputs: list[str], out: str = "output", config: Config | None =
                 logger.warning("shard %s: %d records quarantined (%s)", s["label"], s["quarantined"],
                                s["quarantine_errors"])
         prepared = sorted(str(p) for p in (paths.staging / "prepared").glob("shard-*.parquet"))
+        templates_path = str(paths.staging / "templates.parquet")
+        tpl = find_templates_task.submit(prepared, config, templates_path).result()
+        logger.info("site templates: %d template paragraphs on %d sites", tpl["template_keys"],
+                    tpl["sites_with_templates"])
+        _results([sign_shard_task.with_options(task_run_name=f"sign {s.label}")
+                  .submit(s.index, paths, config, templates_path) for s in plan.shards], "sign-shard")
+        signed = sorted(str(p) for p in (paths.staging / "signed").glob("shard-*.parquet"))
         decisions = str(paths.staging / "decisions.parquet")
-        dup = find_duplicates_task.submit(prepared, config, decisions).result()
+        dup = find_duplicates_task.submit(signed, config, decisions).result()
         logger.info("near-duplicates: %d candidate pairs, %d verified, %d clusters, %d documents removed",
                     dup["candidate_pairs"], dup["verified_pairs"], dup["clusters"], dup["duplicates_removed"])
+        paragraph_decisions = str(paths.staging / "paragraph-decisions.parquet")
+        if config.paragraph_dedup.enabled:
+            pdup = find_duplicate_paragraphs_task.submit(signed, decisions, paragraph_decisions).result()
+            logger.info("duplicate paragraphs across documents: %d of %d judged",
+                        pdup["duplicate_paragraphs"], pdup["paragraphs_judged"])
+            dup["paragraphs"] = pdup
+        dup["templates"] = tpl
         fin = _results([finalize_shard_task.with_options(task_run_name=f"finalize {s.label}")
-                        .submit(s.index, paths, config, decisions, started) for s in plan.shards],
-                       "finalize-shard")
+                        .submit(s.index, paths, config, decisions, started, templates_path, paragraph_decisions)
+                        for s in plan.shards], "finalize-shard")
 
         seconds = time.perf_counter() - t0
         counts = summarize(plan, prep, fin, dup, seconds)
         staged = sum(s["docs_staged"] for s in prep)
-        written = sum(s["documents"] + s["near_duplicate_documents"] for s in fin)
+        written = sum(s["documents"] + s["near_duplicate_documents"] + s["removed_documents"].get("empty_document", 0)
+                      for s in fin)
         if staged != written:
             raise RuntimeError(f"internal error: {staged} documents staged but {written} written")
         manifest = {
@@ -233,7 +269,7 @@ def clean_corpus(inputs: list[str], out: str = "output", config: Config | None =
             "rule_packs": rules.versions,
             "schema_versions": dict(schemas.VERSIONS),
             "counts": counts,
-            "shards": [{**p, **{k: v for k, v in f.items() if k != "shard"}} for p, f in zip(prep, fin, strict=True)],
+            "shards": [{"prepare": p, "finalize": f} for p, f in zip(prep, fin, strict=True)],
         }
         commit_task(paths, manifest)
     counts["run_id"] = run_id

@@ -113,28 +113,46 @@ def versioned(name: str) -> pa.Schema:
     return with_version(SCHEMAS[name], name, VERSIONS[name])
 
 
-def staged_schema(num_perm: int) -> pa.Schema:
-    """Schema of the intermediate per-shard files (documents after cleaning,
-    before the corpus-wide duplicate decisions). Not a public contract."""
+def staged_schema() -> pa.Schema:
+    """Schema of the intermediate per-shard files: documents after per-document cleaning,
+    before the corpus-wide decisions (templates, duplicates). Not a public contract."""
+    return with_version(
+        pa.schema(
+            [
+                pa.field("order", pa.int64(), nullable=False),
+                pa.field("doc_id", pa.string(), nullable=False),
+                pa.field("url", pa.string()),
+                pa.field("source", pa.string(), nullable=False),
+                pa.field("input_position", pa.string(), nullable=False),
+                pa.field("site", pa.string(), nullable=False),
+                pa.field("paragraphs", pa.list_(pa.string()), nullable=False),  # kept so far
+                pa.field("pindex", pa.list_(pa.int32()), nullable=False),  # their input indexes
+                pa.field("tkeys", pa.list_(pa.uint64()), nullable=False),  # their template keys
+                pa.field("n_removed_paragraphs", pa.int32(), nullable=False),
+                pa.field("encoding_fixes", pa.list_(pa.string()), nullable=False),
+                pa.field("metadata", pa.string()),
+            ]
+        ),
+        "staged",
+        STAGED_VERSION,
+    )
+
+
+def signed_schema(num_perm: int) -> pa.Schema:
+    """Schema of the per-shard signature files (after site templates are removed)."""
     return with_version(
         pa.schema(
             [
                 pa.field("order", pa.int64(), nullable=False),
                 pa.field("doc_id", pa.string(), nullable=False),
                 pa.field("text", pa.string(), nullable=False),
-                pa.field("url", pa.string()),
-                pa.field("source", pa.string(), nullable=False),
-                pa.field("input_position", pa.string(), nullable=False),
-                pa.field("n_paragraphs", pa.int32(), nullable=False),
-                pa.field("n_removed_paragraphs", pa.int32(), nullable=False),
-                pa.field("encoding_fixes", pa.list_(pa.string()), nullable=False),
-                pa.field("content_hash", pa.string(), nullable=False),
-                pa.field("metadata", pa.string()),
                 pa.field("n_words", pa.int32(), nullable=False),
                 pa.field("signature", pa.list_(pa.uint32(), num_perm)),  # null: too short to sign
+                pa.field("phash", pa.list_(pa.uint64()), nullable=False),  # exact keys of judged paragraphs
+                pa.field("pindex", pa.list_(pa.int32()), nullable=False),  # their input indexes
             ]
         ),
-        "staged",
+        "signed",
         STAGED_VERSION,
     )
 

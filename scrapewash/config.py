@@ -86,6 +86,24 @@ class RepeatsConfig(_Section):
     )
 
 
+class TemplatesConfig(_Section):
+    enabled: bool = Field(True, description="Learn each site's template paragraphs from the corpus and remove them.")
+    min_docs: int = Field(
+        3, ge=2,
+        description="A paragraph (case, digits, dates and punctuation folded) on at least this many pages "
+        "of one site is template.",
+    )
+
+
+class ParagraphDedupConfig(_Section):
+    enabled: bool = Field(
+        True, description="Remove paragraphs that repeat a paragraph of an earlier document (first copy kept)."
+    )
+    min_words: int = Field(
+        8, ge=1, description="Paragraphs shorter than this (in words) are too short to judge across documents."
+    )
+
+
 class DedupConfig(_Section):
     enabled: bool = Field(True, description="Remove near-duplicate documents across the corpus.")
     shingle_words: int = Field(3, ge=1, le=16, description="Word n-gram size of the document shingles.")
@@ -133,6 +151,8 @@ class Config(_Section):
     encoding: EncodingConfig = Field(default_factory=EncodingConfig)
     boilerplate: BoilerplateConfig = Field(default_factory=BoilerplateConfig)
     repeats: RepeatsConfig = Field(default_factory=RepeatsConfig)
+    templates: TemplatesConfig = Field(default_factory=TemplatesConfig)
+    paragraph_dedup: ParagraphDedupConfig = Field(default_factory=ParagraphDedupConfig)
     dedup: DedupConfig = Field(default_factory=DedupConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
 

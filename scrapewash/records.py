@@ -53,6 +53,7 @@ class Removal:
 class CleanDocument:
     raw: RawDocument
     paragraphs: list[str]  # kept paragraphs, in order
+    kept_indexes: list[int]  # their indexes among the input paragraphs
     n_input_paragraphs: int
     encoding_fixes: list[str]
     removals: list[Removal] = field(default_factory=list)

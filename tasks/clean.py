@@ -37,5 +37,6 @@ class Cleaner:
             removals.extend(found)
         removals.sort(key=lambda x: (x.paragraph_index if x.paragraph_index is not None else -1,
                                      x.part != "fragment"))
-        kept = [p for p in current if p is not None]
-        return CleanDocument(raw, kept, len(paragraphs), fixes, removals)
+        idx = [i for i, p in enumerate(current) if p is not None]
+        return CleanDocument(raw, [current[i] for i in idx], idx, len(paragraphs), fixes,  # type: ignore[misc]
+                             removals)

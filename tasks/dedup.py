@@ -166,3 +166,59 @@ def find_duplicates(prepared: list[Path], cfg: DedupConfig, decisions_path: Path
     pq.write_table(pa.Table.from_pylist(rows, schema=DECISIONS_SCHEMA), decisions_path)
     stats["seconds"] = time.perf_counter() - t0
     return stats
+
+
+PARAGRAPH_DECISIONS_SCHEMA = pa.schema(
+    [
+        pa.field("order", pa.int64(), nullable=False),
+        pa.field("paragraph_index", pa.int32(), nullable=False),
+        pa.field("duplicate_of", pa.string(), nullable=False),
+        pa.field("duplicate_of_order", pa.int64(), nullable=False),
+        pa.field("duplicate_of_paragraph", pa.int32(), nullable=False),
+    ]
+)
+
+
+def find_duplicate_paragraphs(signed: list[Path], decisions_path: Path, out: Path) -> dict[str, Any]:
+    """Paragraphs that repeat (exactly, case/punctuation/spacing folded) a paragraph of an
+    earlier document. Documents already removed as near-duplicates take no part; the first
+    occurrence in input order is kept."""
+    t0 = time.perf_counter()
+    removed_docs: set[int] = set()
+    if decisions_path.exists():
+        d = pq.read_table(decisions_path, columns=["order", "keep"])
+        removed_docs = {o for o, k in zip(d["order"].to_pylist(), d["keep"].to_pylist(), strict=True) if not k}
+    orders, hashes, pidx, ids = [], [], [], {}
+    for f in signed:
+        t = pq.read_table(f, columns=["order", "doc_id", "phash", "pindex"])
+        if t.num_rows == 0:
+            continue
+        ids.update(zip(t["order"].to_pylist(), t["doc_id"].to_pylist(), strict=True))
+        lens = pc.list_value_length(t["phash"]).to_numpy(zero_copy_only=False)
+        orders.append(np.repeat(t["order"].to_numpy(), lens))
+        hashes.append(pc.list_flatten(t["phash"]).to_numpy(zero_copy_only=False))
+        pidx.append(pc.list_flatten(t["pindex"]).to_numpy(zero_copy_only=False))
+    rows: list[dict[str, Any]] = []
+    judged = 0
+    if orders:
+        order = np.concatenate(orders)
+        h = np.concatenate(hashes).astype(np.uint64)
+        p = np.concatenate(pidx).astype(np.int32)
+        if removed_docs:
+            live = ~np.isin(order, np.fromiter(removed_docs, dtype=np.int64))
+            order, h, p = order[live], h[live], p[live]
+        judged = len(h)
+        srt = np.lexsort((p, order, h))
+        order, h, p = order[srt], h[srt], p[srt]
+        first = np.concatenate(([True], h[1:] != h[:-1])) if len(h) else np.empty(0, bool)
+        head = np.maximum.accumulate(np.where(first, np.arange(len(h)), 0)) if len(h) else np.empty(0, int)
+        for i in np.flatnonzero(~first).tolist():
+            j = int(head[i])
+            if order[i] == order[j]:
+                continue  # a repeat inside one document is the in-document stage's business
+            rows.append({"order": int(order[i]), "paragraph_index": int(p[i]), "duplicate_of": ids[int(order[j])],
+                         "duplicate_of_order": int(order[j]), "duplicate_of_paragraph": int(p[j])})
+    rows.sort(key=lambda r: (r["order"], r["paragraph_index"]))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(rows, schema=PARAGRAPH_DECISIONS_SCHEMA), out)
+    return {"paragraphs_judged": judged, "duplicate_paragraphs": len(rows), "seconds": time.perf_counter() - t0}

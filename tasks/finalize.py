@@ -1,15 +1,19 @@
-"""Stage 3, per shard: apply the duplicate decisions and write the public Parquet parts.
+"""Last stage, per shard: apply the corpus-wide decisions and write the public Parquet parts.
 
-Kept documents go to ``documents/part-NNNNN.parquet``; documents removed as
-near-duplicates, together with the shard's paragraph removals, go to
-``removed/part-NNNNN.parquet`` sorted by input order and paragraph. Part files
-are numbered by shard, and shards follow input order, so reading the dataset's
-files in name order gives the same rows in the same order whatever the shard
-size or the number of workers.
+For each staged document: drop its site-template paragraphs, then either remove
+it whole as a near-duplicate, or drop its paragraphs that duplicate an earlier
+document's and keep the rest (a document with nothing left is removed as
+``empty_document``). Kept documents go to ``documents/part-NNNNN.parquet``;
+every removal of the shard, sorted by input order and paragraph, to
+``removed/part-NNNNN.parquet``. Part files are numbered by shard and shards
+follow input order, so reading the files in name order gives the same rows in
+the same order whatever the shard size or the number of workers.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +24,15 @@ import pyarrow.parquet as pq
 
 from scrapewash import schemas
 from scrapewash.config import Config
+from scrapewash.records import Removal
+from scrapewash.tasks.prepare import removal_row
+from scrapewash.tasks.sign import template_mask
+from scrapewash.tasks.templates import load_templates
 from scrapewash.tasks.write import ParquetSink, RunPaths
+
+
+def content_hash(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
 def load_decisions(path: Path) -> dict[int, dict[str, Any]]:
@@ -29,62 +41,49 @@ def load_decisions(path: Path) -> dict[int, dict[str, Any]]:
     return {r["order"]: r for r in pq.read_table(path).to_pylist()}
 
 
+def load_paragraph_decisions(path: Path) -> dict[tuple[int, int], dict[str, Any]]:
+    if not path.exists():
+        return {}
+    return {(r["order"], r["paragraph_index"]): r for r in pq.read_table(path).to_pylist()}
+
+
 def finalize_shard(shard_index: int, paths: RunPaths, config: Config, decisions_path: Path,
-                   processed_at: datetime) -> dict[str, Any]:
+                   processed_at: datetime, templates_path: Path | None = None,
+                   paragraph_decisions_path: Path | None = None) -> dict[str, Any]:
     name = f"shard-{shard_index:05d}.parquet"
     part = f"part-{shard_index:05d}.parquet"
     decisions = load_decisions(decisions_path)
+    para_dups = load_paragraph_decisions(paragraph_decisions_path) if paragraph_decisions_path else {}
+    site_templates = load_templates(templates_path) if templates_path else {}
     o = config.output
-    stats = {"shard": shard_index, "documents": 0, "near_duplicate_documents": 0, "removed_rows": 0,
-             "paragraphs_kept": 0, "paragraphs_in_duplicates": 0}
+    stats: dict[str, Any] = {"shard": shard_index, "documents": 0, "near_duplicate_documents": 0,
+                             "removed_rows": 0, "paragraphs_kept": 0, "paragraphs_in_duplicates": 0,
+                             "removed_paragraphs": Counter(), "removed_documents": Counter()}
     prepared = paths.staging / "prepared" / name
     premoved = paths.staging / "premoved" / name
-    doc_schema = schemas.versioned("documents")
-    rem_schema = schemas.versioned("removed")
     run_id = paths.run_id
 
-    removed_rows: list[pa.Table] = []
+    removed_tables: list[pa.Table] = []
     if premoved.exists():
-        removed_rows.append(pq.read_table(premoved))
+        removed_tables.append(pq.read_table(premoved))
+    rows: list[dict[str, Any]] = []
 
-    dup_rows: list[dict[str, Any]] = []
-    with ParquetSink(paths.staged("documents") / part, doc_schema, o.compression, o.compression_level,
-                     o.row_group_bytes) as docs:
+    def remove(r: Removal, rec: dict[str, Any]) -> None:
+        rows.append(removal_row(r, source=rec["source"], url=rec["url"], run_id=run_id,
+                                processed_at=processed_at, order=rec["order"]))
+
+    with ParquetSink(paths.staged("documents") / part, schemas.versioned("documents"), o.compression,
+                     o.compression_level, o.row_group_bytes) as docs:
         if prepared.exists():
-            pf = pq.ParquetFile(prepared)
-            cols = [c for c in pf.schema_arrow.names if c != "signature"]
-            for batch in pf.iter_batches(batch_size=2048, columns=cols):
+            for batch in pq.ParquetFile(prepared).iter_batches(batch_size=2048):
                 for rec in batch.to_pylist():
-                    dec = decisions.get(rec["order"])
-                    if dec is not None and not dec["keep"]:
-                        stats["near_duplicate_documents"] += 1
-                        stats["paragraphs_in_duplicates"] += rec["n_paragraphs"]
-                        dup_rows.append({
-                            "doc_id": rec["doc_id"], "paragraph_index": None, "text": rec["text"],
-                            "reason": "near_duplicate_document", "rule": None,
-                            "duplicate_of": dec["duplicate_of"], "similarity": dec["similarity"],
-                            "run_id": run_id, "part": "document", "n_paragraphs": rec["n_paragraphs"],
-                            "duplicate_of_paragraph": None,
-                            "detail": f"near-duplicate (Jaccard {dec['similarity']:.2f}) of {dec['duplicate_of']}",
-                            "source": rec["source"], "url": rec["url"], "processed_at": processed_at,
-                            "order": rec["order"],
-                        })
-                        continue
-                    stats["documents"] += 1
-                    stats["paragraphs_kept"] += rec["n_paragraphs"]
-                    docs.add({
-                        "doc_id": rec["doc_id"], "text": rec["text"], "url": rec["url"], "source": rec["source"],
-                        "n_paragraphs": rec["n_paragraphs"], "n_removed_paragraphs": rec["n_removed_paragraphs"],
-                        "encoding_fixes": rec["encoding_fixes"],
-                        "duplicates": dec["duplicates"] if dec is not None else 0,
-                        "content_hash": rec["content_hash"], "run_id": run_id, "processed_at": processed_at,
-                        "metadata": rec["metadata"], "n_chars": len(rec["text"]),
-                        "input_position": rec["input_position"],
-                    }, len(rec["text"]) + 400)
-    if dup_rows:
-        removed_rows.append(pa.Table.from_pylist(dup_rows, schema=schemas.staged_removed_schema()))
-    if removed_rows:
-        table = pa.concat_tables([t.cast(schemas.staged_removed_schema()) for t in removed_rows])
+                    _finalize_doc(rec, site_templates.get(rec["site"]), decisions.get(rec["order"]), para_dups,
+                                  docs, remove, stats, run_id, processed_at)
+    if rows:
+        removed_tables.append(pa.Table.from_pylist(rows, schema=schemas.staged_removed_schema()))
+    if removed_tables:
+        rem_schema = schemas.versioned("removed")
+        table = pa.concat_tables([t.cast(schemas.staged_removed_schema()) for t in removed_tables])
         # Input order; within a document by paragraph (fragments before the paragraph's own
         # removal), the whole-document row last.
         para = pc.fill_null(table["paragraph_index"], 2**31 - 1)
@@ -96,4 +95,59 @@ def finalize_shard(shard_index: int, paths: RunPaths, config: Config, decisions_
         with ParquetSink(paths.staged("removed") / part, rem_schema, o.compression, o.compression_level,
                          o.row_group_bytes) as sink:
             sink.write_table(table)
+    stats["removed_paragraphs"] = dict(stats["removed_paragraphs"])
+    stats["removed_documents"] = dict(stats["removed_documents"])
     return stats
+
+
+def _finalize_doc(rec, site_templates, dec, para_dups, docs: ParquetSink, remove, stats, run_id, processed_at):
+    doc_id = rec["doc_id"]
+    paragraphs, pindex = rec["paragraphs"], rec["pindex"]
+    mask = template_mask(rec["tkeys"], site_templates)
+    keep: list[int] = []
+    for i, is_template in enumerate(mask):
+        if is_template:
+            n = site_templates[rec["tkeys"][i]]
+            remove(Removal(doc_id, pindex[i], paragraphs[i], "site_template", "paragraph", 1,
+                           detail=f"on {n} pages of site {rec['site']}"), rec)
+            stats["removed_paragraphs"]["site_template"] += 1
+        else:
+            keep.append(i)
+    n_removed = rec["n_removed_paragraphs"] + len(paragraphs) - len(keep)
+
+    if dec is not None and not dec["keep"]:
+        text = "\n\n".join(paragraphs[i] for i in keep)
+        stats["near_duplicate_documents"] += 1
+        stats["paragraphs_in_duplicates"] += len(keep)
+        remove(Removal(doc_id, None, text, "near_duplicate_document", "document", len(keep),
+                       duplicate_of=dec["duplicate_of"], similarity=dec["similarity"],
+                       detail=f"near-duplicate (Jaccard {dec['similarity']:.2f}) of {dec['duplicate_of']}"), rec)
+        return
+
+    final: list[int] = []
+    for i in keep:
+        dup = para_dups.get((rec["order"], pindex[i]))
+        if dup is None:
+            final.append(i)
+            continue
+        remove(Removal(doc_id, pindex[i], paragraphs[i], "duplicate_paragraph", "paragraph", 1,
+                       duplicate_of=dup["duplicate_of"], duplicate_of_paragraph=dup["duplicate_of_paragraph"],
+                       similarity=1.0,
+                       detail=f"repeats paragraph {dup['duplicate_of_paragraph']} of {dup['duplicate_of']}"), rec)
+        stats["removed_paragraphs"]["duplicate_paragraph"] += 1
+        n_removed += 1
+    if not final:
+        stats["removed_documents"]["empty_document"] += 1
+        remove(Removal(doc_id, None, "", "empty_document", "document", 0,
+                       detail=f"all {n_removed} paragraphs were removed"), rec)
+        return
+    text = "\n\n".join(paragraphs[i] for i in final)
+    stats["documents"] += 1
+    stats["paragraphs_kept"] += len(final)
+    docs.add({
+        "doc_id": doc_id, "text": text, "url": rec["url"], "source": rec["source"],
+        "n_paragraphs": len(final), "n_removed_paragraphs": n_removed,
+        "encoding_fixes": rec["encoding_fixes"], "duplicates": dec["duplicates"] if dec is not None else 0,
+        "content_hash": content_hash(text), "run_id": run_id, "processed_at": processed_at,
+        "metadata": rec["metadata"], "n_chars": len(text), "input_position": rec["input_position"],
+    }, len(text) + 400)

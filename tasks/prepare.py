@@ -1,10 +1,10 @@
-"""Stage 1, per shard: read → repair → paragraphs → rules → in-document repeats → signatures.
+"""Stage 1, per shard: read → repair → paragraphs → rules → in-document repeats.
 
 Writes three files under the run's staging folder and returns only a small
 dict of counts:
 
-* ``prepared/shard-NNNNN.parquet``: the cleaned documents with their MinHash
-  signatures, waiting for the corpus-wide duplicate decisions;
+* ``prepared/shard-NNNNN.parquet``: the cleaned documents as paragraphs, with
+  their site and template keys, waiting for the corpus-wide decisions;
 * ``premoved/shard-NNNNN.parquet``: the paragraph and fragment removals (final
   already; sorted and merged with document removals in stage 3);
 * ``quarantine/part-NNNNN.parquet``: records of this shard that could not be read.
@@ -12,7 +12,6 @@ dict of counts:
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections import Counter
 from datetime import datetime
@@ -21,14 +20,10 @@ from typing import Any
 from scrapewash import schemas
 from scrapewash.config import Config
 from scrapewash.records import Quarantined, Removal
-from scrapewash.tasks import minhash
+from scrapewash.tasks import templates
 from scrapewash.tasks.clean import Cleaner
 from scrapewash.tasks.read import Fields, Shard, read_shard
 from scrapewash.tasks.write import ParquetSink, RunPaths
-
-
-def content_hash(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
 def removal_row(r: Removal, *, source: str, url: str | None, run_id: str, processed_at: datetime,
@@ -62,17 +57,15 @@ def prepare_shard(shard: Shard, paths: RunPaths, config: Config, processed_at: d
     t0 = time.perf_counter()
     run_id = paths.run_id
     cleaner = Cleaner(config)
-    d = config.dedup
-    perms = minhash.permutations(d.num_perm, d.seed)
     fields = Fields(config.read.text_field, config.read.id_field, config.read.url_field)
     name = f"shard-{shard.index:05d}.parquet"
     stats: dict[str, Any] = {
         "shard": shard.index, "label": shard.label, "bytes_in": shard.size_bytes, "docs_in": 0,
-        "docs_staged": 0, "quarantined": 0, "chars_in": 0, "paragraphs_in": 0, "paragraphs_kept": 0,
+        "docs_staged": 0, "quarantined": 0, "chars_in": 0, "paragraphs_in": 0,
         "removed_paragraphs": Counter(), "removed_fragments": Counter(), "removed_documents": Counter(),
         "rules": Counter(), "encoding_fixes": Counter(), "docs_with_fixes": 0, "quarantine_errors": Counter(),
     }
-    docs = _sink(paths, "prepared", name, schemas.staged_schema(d.num_perm), config)
+    docs = _sink(paths, "prepared", name, schemas.staged_schema(), config)
     removed = _sink(paths, "premoved", name, schemas.staged_removed_schema(), config)
     quarantine = _sink(paths, "quarantine", f"part-{shard.index:05d}.parquet", schemas.versioned("quarantine"),
                        config)
@@ -107,21 +100,15 @@ def prepare_shard(shard: Shard, paths: RunPaths, config: Config, processed_at: d
                     Removal(rec.doc_id, None, "", "empty_document", "document", 0, detail=why),
                     source=rec.source, url=rec.url, run_id=run_id, processed_at=processed_at, order=rec.order))
                 continue
-            text = doc.text
-            toks = minhash.tokens(text)
-            sig = None
-            if d.enabled and len(toks) >= d.min_words:
-                sh = minhash.shingle_hashes(minhash.token_hashes(toks), d.shingle_words)
-                sig = minhash.signature(sh, perms)
             stats["docs_staged"] += 1
-            stats["paragraphs_kept"] += len(doc.paragraphs)
             docs.add({
-                "order": rec.order, "doc_id": rec.doc_id, "text": text, "url": rec.url, "source": rec.source,
-                "input_position": rec.input_position, "n_paragraphs": len(doc.paragraphs),
+                "order": rec.order, "doc_id": rec.doc_id, "url": rec.url, "source": rec.source,
+                "input_position": rec.input_position, "site": templates.site_of(rec.url, rec.source),
+                "paragraphs": doc.paragraphs, "pindex": doc.kept_indexes,
+                "tkeys": templates.template_keys(doc.paragraphs),
                 "n_removed_paragraphs": doc.n_removed_paragraphs, "encoding_fixes": doc.encoding_fixes,
-                "content_hash": content_hash(text), "metadata": rec.metadata, "n_words": len(toks),
-                "signature": None if sig is None else sig.tolist(),
-            }, len(text) + 600)
+                "metadata": rec.metadata,
+            }, sum(len(p) for p in doc.paragraphs) + 600)
     stats["seconds"] = time.perf_counter() - t0
     return _plain(stats)
 

@@ -1,0 +1,70 @@
+"""Stage 3, per shard: drop site-template paragraphs, then sign what is left.
+
+Reads ``prepared/shard-NNNNN.parquet`` and the corpus-wide template table and
+writes ``signed/shard-NNNNN.parquet``: per document the text without its site
+template, its word count, its MinHash signature (for near-duplicate documents)
+and the exact keys of its paragraphs long enough to judge (for duplicate
+paragraphs across documents). Small counts are returned.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from scrapewash import schemas
+from scrapewash.config import Config
+from scrapewash.tasks import minhash, repeats, templates
+from scrapewash.tasks.write import ParquetSink, RunPaths
+
+
+def template_mask(tkeys: list[int], site_templates: dict[int, int] | None) -> list[bool]:
+    """True for each paragraph that is part of its site's template."""
+    if not site_templates:
+        return [False] * len(tkeys)
+    return [k in site_templates for k in tkeys]
+
+
+def sign_shard(shard_index: int, paths: RunPaths, config: Config, templates_path: Path) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    name = f"shard-{shard_index:05d}.parquet"
+    src = paths.staging / "prepared" / name
+    site_templates = templates.load_templates(templates_path)
+    d = config.dedup
+    pd = config.paragraph_dedup
+    perms = minhash.permutations(d.num_perm, d.seed)
+    stats = {"shard": shard_index, "documents": 0, "signed": 0, "template_paragraphs": 0}
+    o = config.output
+    import pyarrow.parquet as pq
+
+    with ParquetSink(paths.staging / "signed" / name, schemas.signed_schema(d.num_perm), o.compression,
+                     o.compression_level, o.row_group_bytes) as sink:
+        if src.exists():
+            pf = pq.ParquetFile(src)
+            cols = ["order", "doc_id", "site", "paragraphs", "pindex", "tkeys"]
+            for batch in pf.iter_batches(batch_size=2048, columns=cols):
+                for rec in batch.to_pylist():
+                    stats["documents"] += 1
+                    mask = template_mask(rec["tkeys"], site_templates.get(rec["site"]))
+                    stats["template_paragraphs"] += sum(mask)
+                    keep = [i for i, m in enumerate(mask) if not m]
+                    paras = [rec["paragraphs"][i] for i in keep]
+                    text = "\n\n".join(paras)
+                    toks = minhash.tokens(text)
+                    sig = None
+                    if d.enabled and len(toks) >= d.min_words:
+                        sig = minhash.signature(minhash.shingle_hashes(minhash.token_hashes(toks),
+                                                                       d.shingle_words), perms).tolist()
+                        stats["signed"] += 1
+                    phash, pindex = [], []
+                    if pd.enabled:
+                        for i in keep:
+                            p = rec["paragraphs"][i]
+                            if len(p.split()) >= pd.min_words:
+                                phash.append(int.from_bytes(repeats.paragraph_hash(p), "little"))
+                                pindex.append(rec["pindex"][i])
+                    sink.add({"order": rec["order"], "doc_id": rec["doc_id"], "text": text, "n_words": len(toks),
+                              "signature": sig, "phash": phash, "pindex": pindex}, len(text) + 700)
+    stats["seconds"] = time.perf_counter() - t0
+    return stats
