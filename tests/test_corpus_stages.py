@@ -1,0 +1,110 @@
+"""Corpus-wide stages: site templates and duplicate paragraphs across documents."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow.parquet as pq
+
+from conftest import assert_reconciles, read_dataset, run_flow
+from scrapewash.tasks.templates import find_templates, site_of, template_form, template_keys
+
+BODY = [
+    "The harbour authority approved a plan on Monday to dredge the northern channel before the autumn storms, "
+    "a project expected to take eleven weeks and cost about four million euros.",
+    "Fishing crews said the silt had made the entrance dangerous at low tide for most of the summer season.",
+    "Work will start once the environmental permit arrives, which officials expect within a fortnight.",
+    "Local ferry operators welcomed the decision but asked for night work to limit disruption to sailings.",
+]
+
+
+TOPICS = ["ferry timetable", "winter storm", "fish market", "council vote"]
+PLACES = ["the old pier", "the lighthouse road", "the cannery", "the town hall"]
+
+
+def _page(i: int, extra: str) -> str:
+    return "\n".join([
+        "The Harbour Post",
+        f"Readers ask about the {TOPICS[i]} as {extra} news spreads",
+        f"People gathered near {PLACES[i]} to talk about the {TOPICS[i]}, which has dominated local talk.",
+        f"Officials at {PLACES[i]} promised a statement on the {TOPICS[i]} before the weekend is out.",
+        f"Updated {i + 1} March 2026 - 1{i}:00",
+        "The Harbour Post, 12 Quay Street, Portlow",
+    ])
+
+
+def test_template_form_folds_case_digits_dates_punctuation():
+    assert template_form("Updated 3 March 2026 — 10:45!") == template_form("updated 14 April 2025 - 09:15")
+    assert template_form("Tuesday, 12 May") == template_form("friday 1 june")
+    assert template_keys(["A b", "a, B!"])[0] == template_keys(["A b", "a, B!"])[1]
+    assert site_of("https://www.example.com/a/b", "x.jsonl") == "example.com"
+    assert site_of(None, "/data/site-a/page.txt") == "dir:/data/site-a"
+
+
+def test_find_templates_counts_distinct_pages(tmp_path):
+    import pyarrow as pa
+
+    from scrapewash import schemas
+
+    rows = []
+    for order, site, paras in [(1, "a", ["x", "y"]), (2, "a", ["x", "x", "z"]), (3, "a", ["x"]), (4, "b", ["x"])]:
+        rows.append({"order": order, "doc_id": str(order), "url": None, "source": "s", "input_position": "s",
+                     "site": site, "paragraphs": paras, "pindex": list(range(len(paras))),
+                     "tkeys": template_keys(paras), "n_removed_paragraphs": 0, "encoding_fixes": [],
+                     "metadata": None})
+    f = tmp_path / "p.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=schemas.staged_schema()), f)
+    stats = find_templates([f], 3, tmp_path / "t.parquet")
+    t = pq.read_table(tmp_path / "t.parquet").to_pylist()
+    assert [(r["site"], r["n_docs"]) for r in t] == [("a", 3)]
+    assert stats["template_keys"] == 1
+    find_templates([f], 2, tmp_path / "t2.parquet")
+    assert pq.read_table(tmp_path / "t2.parquet").num_rows == 1  # "y" and "z" are on one page each
+
+
+def test_site_template_and_duplicate_paragraphs_in_a_run(tmp_path):
+    site = tmp_path / "in" / "harbourpost"
+    site.mkdir(parents=True)
+    for i in range(4):
+        (site / f"page{i}.txt").write_text(_page(i, ["early", "worrying", "surprising", "welcome"][i]))
+    # two different sites' articles: the second quotes one paragraph of the first verbatim
+    recs = [
+        {"id": "a", "url": "https://one.example/a", "text": "Dredging approved\n" + "\n".join(BODY)},
+        {"id": "b", "url": "https://two.example/b", "text": "\n".join([
+            "Council debates parking charges",
+            "Councillors spent three hours debating new parking charges for the old town on Thursday night.",
+            BODY[1],
+            "A decision was postponed until the budget meeting in December, the mayor's office said."])},
+    ]
+    (tmp_path / "in" / "news.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    counts = run_flow([tmp_path / "in"], tmp_path / "out")
+    assert_reconciles(tmp_path / "out", counts)
+    removed = read_dataset(tmp_path / "out", "removed").to_pylist()
+    docs = {d["doc_id"]: d for d in read_dataset(tmp_path / "out", "documents").to_pylist()}
+    tpl = [r for r in removed if r["reason"] == "site_template"]
+    assert sorted({r["text"] for r in tpl}) == ["The Harbour Post", "The Harbour Post, 12 Quay Street, Portlow"]
+    assert all("on 4 pages" in r["detail"] for r in tpl)
+    assert sorted(r["text"] for r in tpl).count("The Harbour Post") == 4
+    # the "Updated <date>" line is a timestamp rule's, not left for the template stage
+    updated = [r for r in removed if r["text"].startswith("Updated")]
+    assert len(updated) == 4 and all(r["reason"] == "boilerplate" and r["rule"] for r in updated)
+    for i in range(4):
+        assert "Harbour Post" not in docs[f"harbourpost/page{i}"]["text"]
+    dup = [r for r in removed if r["reason"] == "duplicate_paragraph"]
+    assert len(dup) == 1
+    assert dup[0]["doc_id"] == "b" and dup[0]["duplicate_of"] == "a" and dup[0]["text"] == BODY[1]
+    assert dup[0]["duplicate_of_paragraph"] == 2 and dup[0]["paragraph_index"] == 2
+    assert BODY[1] in docs["a"]["text"] and BODY[1] not in docs["b"]["text"]
+    assert counts["paragraphs_removed"]["duplicate_paragraph"] == 1
+    assert counts["paragraphs_removed"]["site_template"] == len(tpl)
+
+
+def test_corpus_stages_can_be_switched_off(tmp_path):
+    site = tmp_path / "in"
+    site.mkdir()
+    for i in range(4):
+        (site / f"p{i}.txt").write_text(_page(i, "x"))
+    counts = run_flow([site], tmp_path / "out", templates={"enabled": False},
+                      paragraph_dedup={"enabled": False})
+    assert "site_template" not in counts["paragraphs_removed"]
+    assert_reconciles(tmp_path / "out", counts)
