@@ -35,7 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--gold", required=True, metavar="GOLD", help="gold JSONL (id, gold)")
     e.add_argument("--out", required=True, metavar="DIR", help="output root for the cleaning run")
     e.add_argument("--config", metavar="FILE", help="TOML or JSON configuration file")
-    e.add_argument("--json", metavar="FILE", help="also write the scores as JSON to FILE")
+    e.add_argument("--json", metavar="FILE", help="also write the scores (and the worst pages) as JSON to FILE")
+    e.add_argument("--report", type=int, default=10, metavar="N",
+                   help="print the N pages where cleaning lost most, with the lines lost and left (default 10)")
     c = sub.add_parser("config", help="print the default configuration as JSON (with descriptions: --schema)")
     c.add_argument("--schema", action="store_true", help="print the JSON schema with field descriptions")
     return p
@@ -105,19 +107,40 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     config = Config.load(args.config)
     counts = _run_flow([args.raw], args.out, config)
-    raw = read_jsonl(args.raw)
-    gold = {str(g["id"]): g["gold"] for g in read_jsonl(args.gold)}
-    result = score_run(raw, gold, kept_texts(args.out, counts["run_id"]))
+    result = score_run(read_jsonl(args.raw), read_jsonl(args.gold), kept_texts(args.out, counts["run_id"]),
+                       report=args.report)
     result["run_id"] = counts["run_id"]
-    b, c = result["doing_nothing"], result["cleaned"]
-    print(f"{'':<14}{'precision':>10}{'recall':>10}{'F1':>10}")
-    print(f"{'doing nothing':<14}{b['precision']:>10.4f}{b['recall']:>10.4f}{b['f1']:>10.4f}")
-    print(f"{'scrapewash':<14}{c['precision']:>10.4f}{c['recall']:>10.4f}{c['f1']:>10.4f}")
-    print(f"({result['documents']} documents, run {counts['run_id']})")
+    print(format_eval(result))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump(result, fh, indent=2)
+            json.dump(result, fh, indent=2, ensure_ascii=False)
     return EXIT_OK
+
+
+def format_eval(result: dict[str, Any]) -> str:
+    def line(label: str, s: dict[str, float]) -> str:
+        return f"{label:<24}{s['precision']:>10.4f}{s['recall']:>10.4f}{s['f1']:>10.4f}"
+
+    out = [f"{'':<24}{'precision':>10}{'recall':>10}{'F1':>10}",
+           line("doing nothing", result["doing_nothing"]), line("scrapewash", result["cleaned"])]
+    for t, r in result.get("by_page_type", {}).items():
+        out.append(line(f"  {t} ({r['documents']})", r["cleaned"]) + f"   (doing nothing {r['doing_nothing']['f1']:.4f})")
+    sn = result.get("snippets")
+    if sn:
+        base = result["snippets_doing_nothing"]
+        out.append(f"boilerplate snippets removed: {sn['without_removed']:.4f} of {sn['without_snippets']} "
+                   f"(doing nothing {base['without_removed']:.4f}); content snippets kept: "
+                   f"{sn['with_kept']:.4f} of {sn['with_snippets']}")
+    out.append(f"({result['documents']} documents, run {result.get('run_id')})")
+    if result.get("worst_documents"):
+        out.append("\npages where cleaning lost most (F1 doing nothing -> cleaned):")
+        for d in result["worst_documents"]:
+            out.append(f"  {d['id']}  {d['f1_doing_nothing']:.3f} -> {d['f1_cleaned']:.3f}  {d['url'] or ''}")
+            for ln in d["removed_but_in_gold"][:3]:
+                out.append(f"      lost: {ln[:110]}")
+            for ln in d["kept_but_not_in_gold"][:3]:
+                out.append(f"      left: {ln[:110]}")
+    return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -33,17 +34,94 @@ def kept_texts(out: str | Path, run_id: str) -> dict[str, str]:
     return dict(zip(t["doc_id"].to_pylist(), t["text"].to_pylist(), strict=True))
 
 
-def score_run(raw: list[dict[str, Any]], gold: dict[str, str], kept: dict[str, str]) -> dict[str, Any]:
-    ids = [str(r["id"]) for r in raw if str(r["id"]) in gold]
-    baseline = score((next(r["text"] for r in raw if str(r["id"]) == i), gold[i]) for i in ids)
+def _norm(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def snippet_present(snippet: str, text_norm: str) -> bool:
+    """Whether ``snippet`` occurs in a normalised text as whole words."""
+    s = _norm(snippet)
+    if not s:
+        return False
+    return re.search(r"(?<!\w)" + re.escape(s) + r"(?!\w)", text_norm) is not None
+
+
+def snippet_scores(records: list[dict[str, Any]], texts: dict[str, str]) -> dict[str, Any] | None:
+    """Share of ``without`` snippets (boilerplate) gone and of ``with`` snippets (content) kept.
+
+    Only snippets present in the input text count: a snippet the input never had says nothing
+    about the cleaner.
+    """
+    removed = total_without = kept = total_with = 0
+    for g in records:
+        if "with" not in g and "without" not in g:
+            continue
+        raw_norm = _norm(g["_raw"])
+        out_norm = _norm(texts.get(str(g["id"]), ""))
+        for sn in g.get("without") or []:
+            if snippet_present(sn, raw_norm):
+                total_without += 1
+                removed += not snippet_present(sn, out_norm)
+        for sn in g.get("with") or []:
+            if snippet_present(sn, raw_norm):
+                total_with += 1
+                kept += snippet_present(sn, out_norm)
+    if not total_with and not total_without:
+        return None
+    return {"without_removed": round(removed / total_without, 4) if total_without else None,
+            "with_kept": round(kept / total_with, 4) if total_with else None,
+            "without_snippets": total_without, "with_snippets": total_with}
+
+
+def score_run(raw: list[dict[str, Any]], gold_records: list[dict[str, Any]], kept: dict[str, str],
+              report: int = 10) -> dict[str, Any]:
+    """Scores of the kept text and of doing nothing, per set and per page type, plus the pages
+    where cleaning lost most (``report`` of them)."""
     raw_by_id = {str(r["id"]): r["text"] for r in raw}
-    cleaned = score((kept.get(i, ""), gold[i]) for i in ids)
-    worst = sorted(
-        ({"id": i, "f1_delta": _f1(kept.get(i, ""), gold[i]) - _f1(raw_by_id[i], gold[i])} for i in ids),
-        key=lambda r: r["f1_delta"],
-    )[:10]
-    return {"documents": len(ids), "doing_nothing": _as_dict(baseline), "cleaned": _as_dict(cleaned),
-            "worst_documents": worst}
+    gold_by_id = {str(g["id"]): {**g, "_raw": raw_by_id.get(str(g["id"]), "")} for g in gold_records}
+    ids = [i for i in raw_by_id if i in gold_by_id]
+    gold = {i: gold_by_id[i]["gold"] for i in ids}
+    result: dict[str, Any] = {
+        "documents": len(ids),
+        "doing_nothing": _as_dict(score((raw_by_id[i], gold[i]) for i in ids)),
+        "cleaned": _as_dict(score((kept.get(i, ""), gold[i]) for i in ids)),
+    }
+    snippets = snippet_scores([gold_by_id[i] for i in ids], kept)
+    if snippets:
+        result["snippets"] = snippets
+        result["snippets_doing_nothing"] = snippet_scores([gold_by_id[i] for i in ids], raw_by_id)
+    types = sorted({gold_by_id[i].get("page_type") for i in ids} - {None})
+    if types:
+        result["by_page_type"] = {
+            t: {"documents": len(sel), "doing_nothing": _as_dict(score((raw_by_id[i], gold[i]) for i in sel)),
+                "cleaned": _as_dict(score((kept.get(i, ""), gold[i]) for i in sel))}
+            for t in types for sel in [[i for i in ids if gold_by_id[i].get("page_type") == t]]
+        }
+    per_doc = []
+    for i in ids:
+        before, after = _f1(raw_by_id[i], gold[i]), _f1(kept.get(i, ""), gold[i])
+        per_doc.append({"id": i, "url": gold_by_id[i].get("url"), "f1_doing_nothing": round(before, 4),
+                        "f1_cleaned": round(after, 4), "delta": round(after - before, 4),
+                        "removed_but_in_gold": _lost_lines(raw_by_id[i], kept.get(i, ""), gold[i]),
+                        "kept_but_not_in_gold": _extra_lines(kept.get(i, ""), gold[i])})
+    per_doc.sort(key=lambda r: (r["delta"], r["f1_cleaned"]))
+    result["worst_documents"] = per_doc[:report]
+    return result
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.split("\n") if line.strip()]
+
+
+def _lost_lines(raw: str, kept: str, gold: str, limit: int = 8) -> list[str]:
+    kept_n, gold_n = _norm(kept), _norm(gold)
+    out = [ln for ln in _lines(raw) if _norm(ln) in gold_n and _norm(ln) not in kept_n]
+    return out[:limit]
+
+
+def _extra_lines(kept: str, gold: str, limit: int = 8) -> list[str]:
+    gold_n = _norm(gold)
+    return [ln for ln in _lines(kept) if _norm(ln) not in gold_n][:limit]
 
 
 def _f1(pred: str, gold: str) -> float:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -26,6 +27,7 @@ from scrapewash.records import Removal
 
 RULES_DIR = Path(__file__).with_name("rules")
 DEFAULT_MAX_WORDS = 30
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]?$")
 _MODES = ("paragraph", "prefix", "suffix")
 _WHERE = ("any", "head", "tail", "edge")
 _FOLD = str.maketrans(
@@ -61,6 +63,9 @@ class Rule:
     max_words: int = DEFAULT_MAX_WORDS
     min_run: int = 1
     where: str = "any"
+    block: str | None = None  # "to_end": a section header, the rest of the page goes too; "list": so do the short lines under it
+    block_max_words: int = 16
+    block_max_items: int = 12
     examples: tuple[str, ...] = ()
     counter_examples: tuple[str, ...] = ()
     example_results: tuple[str, ...] = ()
@@ -100,15 +105,21 @@ def load_pack(path: Path) -> RulePack:
             raise RuleError(f"{path}: {rid}: mode must be one of {_MODES}")
         if where not in _WHERE:
             raise RuleError(f"{path}: {rid}: where must be one of {_WHERE}")
+        block = r.get("block")
+        if block not in (None, "to_end", "list"):
+            raise RuleError(f"{path}: {rid}: block must be 'to_end' or 'list'")
         try:
             regex = re.compile(r["pattern"], re.IGNORECASE)
         except (KeyError, re.error) as e:
             raise RuleError(f"{path}: {rid}: bad pattern: {e}") from e
+        if regex.groupindex:
+            raise RuleError(f"{path}: {rid}: named groups are not allowed (rules are combined into one pattern)")
         rules.append(
             Rule(
                 id=rid, pack=pid, description=str(r.get("description", "")), pattern=r["pattern"],
                 mode=mode, max_words=int(r.get("max_words", DEFAULT_MAX_WORDS)),
-                min_run=int(r.get("min_run", 1)), where=where,
+                min_run=int(r.get("min_run", 1)), where=where, block=block,
+                block_max_words=int(r.get("block_max_words", 16)), block_max_items=int(r.get("block_max_items", 12)),
                 examples=tuple(r.get("examples", ())), counter_examples=tuple(r.get("counter_examples", ())),
                 example_results=tuple(r.get("example_results", ())), regex=regex,
             )
@@ -148,6 +159,7 @@ class RuleSet:
         self.rules = tuple(rules)
         self.edge = edge
         self.min_rest_words = min_rest_words
+        self.to_end_min_chars = 500
         self._para = [r for r in rules if r.mode == "paragraph"]
         self._prefix = [r for r in rules if r.mode == "prefix"]
         self._suffix = [r for r in rules if r.mode == "suffix"]
@@ -221,6 +233,7 @@ class RuleSet:
         removals: list[Removal] = []
         forms = [match_form(p) for p in paragraphs]
         hits: list[list[Rule]] = [self.match_paragraph(f, word_count(f)) for f in forms]
+        blocks: list[tuple[int, Rule]] = []
         for i in range(n):
             cands = hits[i]
             chosen = None
@@ -241,6 +254,8 @@ class RuleSet:
                     Removal(doc_id, i, paragraphs[i], "boilerplate", "paragraph", 1, rule=chosen.id,
                             detail=chosen.description)
                 )
+                if chosen.block is not None:
+                    blocks.append((i, chosen))
                 continue
             if self._prefix or self._suffix:
                 frag = self.strip_fragment(paragraphs[i])
@@ -251,7 +266,49 @@ class RuleSet:
                         Removal(doc_id, i, removed, "boilerplate", "fragment", 0, rule=rule.id,
                                 detail=rule.description)
                     )
+        if blocks:
+            removals.extend(self._apply_blocks(doc_id, paragraphs, out, blocks))
+            removals.sort(key=lambda r: (r.paragraph_index, r.part != "fragment"))
         return out, removals
+
+    def _apply_blocks(self, doc_id: str, paragraphs: list[str], out: list[str | None],
+                      blocks: list[tuple[int, Rule]]) -> list[Removal]:
+        """Remove what a section header brings with it: a comment section to the end of the
+        page, or the list of short headline-like lines under a related-links header."""
+        removals: list[Removal] = []
+        total = sum(len(p) for p in paragraphs)
+        before = 0
+        starts = {}
+        for i, p in enumerate(paragraphs):
+            starts[i] = before
+            before += len(p)
+        section_rules = Counter(rule.id for _, rule in blocks if rule.block == "to_end")
+        for i, rule in blocks:
+            if rule.block == "to_end":
+                # Only a single section header that follows the article: enough text before it,
+                # and no second header of its kind (a listing page shows one per teaser).
+                if starts[i] < min(self.to_end_min_chars, total * 0.3) or section_rules[rule.id] > 1:
+                    continue
+                for j in range(i + 1, len(paragraphs)):
+                    if out[j] is not None:
+                        removals.append(Removal(doc_id, j, paragraphs[j], "boilerplate", "paragraph", 1,
+                                                rule=rule.id, detail=f"in the section under '{paragraphs[i][:60]}'"))
+                        out[j] = None
+                return removals  # everything after the first section header is gone
+            items = 0
+            for j in range(i + 1, len(paragraphs)):
+                if items >= rule.block_max_items:
+                    break
+                p = out[j]
+                if p is None:
+                    continue
+                if word_count(p) > rule.block_max_words or _SENTENCE_END.search(p):
+                    break
+                removals.append(Removal(doc_id, j, p, "boilerplate", "paragraph", 1, rule=rule.id,
+                                        detail=f"listed under '{paragraphs[i][:60]}'"))
+                out[j] = None
+                items += 1
+        return removals
 
 
 def _run_length(forms: list[str], i: int, rule: Rule) -> int:

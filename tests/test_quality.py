@@ -29,10 +29,32 @@ def test_cleaning_improves_scrapinghub_recall_set(tmp_path):
     raw_path = folder / "recall.jsonl.gz"
     counts = run_flow([raw_path], tmp_path)
     assert_reconciles(tmp_path, counts)
-    raw = read_jsonl(raw_path)
-    gold = {str(g["id"]): g["gold"] for g in read_jsonl(folder / "gold.jsonl.gz")}
-    result = score_run(raw, gold, kept_texts(tmp_path, counts["run_id"]))
+    result = score_run(read_jsonl(raw_path), read_jsonl(folder / "gold.jsonl.gz"),
+                       kept_texts(tmp_path, counts["run_id"]))
     print(result["doing_nothing"], result["cleaned"])
     assert result["documents"] == 181
     assert result["cleaned"]["f1"] > result["doing_nothing"]["f1"]
     assert result["cleaned"]["precision"] > result["doing_nothing"]["precision"]
+
+
+def test_snippets_and_report_on_hand_made_pages():
+    from scrapewash.evaluate import snippet_present
+
+    assert snippet_present("Home", "welcome home, friend")
+    assert not snippet_present("Home", "homeowners were angry")
+    raw = [{"id": "p1", "text": "Home\nLogin\nThe mayor opened the new bridge over the river today.\nShare"},
+           {"id": "p2", "text": "Menu\nRain is expected all week across the northern valleys."}]
+    gold = [{"id": "p1", "gold": "The mayor opened the new bridge over the river today.",
+             "with": ["opened the new bridge"], "without": ["Home", "Login", "Share", "Not in the page"],
+             "page_type": "article"},
+            {"id": "p2", "gold": "Rain is expected all week across the northern valleys.",
+             "with": ["Rain is expected"], "without": ["Menu"], "page_type": "article"}]
+    kept = {"p1": "Login\n\nThe mayor opened the new bridge over the river today.", "p2": ""}
+    r = score_run(raw, gold, kept)
+    assert r["snippets"] == {"without_removed": 0.75, "with_kept": 0.5, "without_snippets": 4, "with_snippets": 2}
+    assert r["snippets_doing_nothing"]["without_removed"] == 0.0
+    worst = r["worst_documents"][0]
+    assert worst["id"] == "p2" and worst["f1_cleaned"] == 0.0
+    assert worst["removed_but_in_gold"] == ["Rain is expected all week across the northern valleys."]
+    assert r["worst_documents"][1]["kept_but_not_in_gold"] == ["Login"]
+    assert r["by_page_type"]["article"]["documents"] == 2

@@ -102,3 +102,45 @@ def test_disable_rule_and_extra_pack(tmp_path):
     assert rem[0].rule == "house/motto"
     rs = load_rules(extra_dirs=[str(tmp_path)], disabled=["house/motto"])
     assert rs.apply("d", ["The best news in town"])[1] == []
+
+
+ARTICLE = [
+    "Harbour dredging approved",
+    "The harbour authority approved a plan on Monday to dredge the northern channel before the autumn storms, "
+    "a project expected to take eleven weeks and cost about four million euros, officials said.",
+    "Fishing crews said the silt had made the entrance dangerous at low tide for most of the summer season, "
+    "and several boats had run aground since June, according to the harbour master's records.",
+    "Work will start once the environmental permit arrives, which officials expect within a fortnight.",
+]
+
+
+def test_comment_section_goes_as_a_block():
+    comments = ["3 Comments", "Mary K. says:", "This is long overdue, thank you for reporting on it.",
+                "June 3, 2026 at 9:14 am", "Tom says:", "Agreed, the channel has been a disgrace for years."]
+    out, rem = RULES.apply("d", ARTICLE + comments)
+    assert out[: len(ARTICLE)] == ARTICLE
+    assert all(p is None for p in out[len(ARTICLE):])
+    block = [r for r in rem if r.paragraph_index >= len(ARTICLE)]
+    assert len(block) == len(comments)
+    section = [r for r in block if r.rule == "comments/header-count"]
+    assert len(section) >= len(comments) - 1  # a line may be some other rule's first (the date)
+    assert "in the section under '3 Comments'" in block[-1].detail
+
+
+def test_comment_header_early_or_repeated_is_not_a_section():
+    early = ["Harbour dredging approved", "2 Comments"] + ARTICLE[1:]
+    out, rem = RULES.apply("d", early)
+    assert [r.paragraph_index for r in rem] == [1] and out[2:] == ARTICLE[1:]
+    listing = ARTICLE + ["4 Comments", ARTICLE[1], "7 Comments", ARTICLE[2]]
+    out, rem = RULES.apply("d", listing)
+    assert out[-1] == ARTICLE[2] and out[-3] == ARTICLE[1]
+
+
+def test_related_links_listed_under_a_header_go_with_it():
+    related = ["Related Articles", "Council weighs new parking charges", "Storm damage closes coastal path",
+               "Ferry timetable changes for summer"]
+    tail = ["The authority will publish the full schedule of works on its website next week."]
+    out, rem = RULES.apply("d", ARTICLE + related + tail)
+    assert [p for p in out if p is not None] == ARTICLE + tail
+    assert {r.rule for r in rem} == {"navigation/related-headers"}
+    assert [r.detail for r in rem][1:] == ["listed under 'Related Articles'"] * 3

@@ -76,10 +76,13 @@ def test_site_template_learned_from_the_pages(run):
                        for p in set(EXPECTED["boilerplate"][d]))
     template_lines = {line for line, n in per_page.items() if n == 5}
     rows = [r for r in removed if r["reason"] == "site_template"]
-    by_rules = {r["text"] for r in removed if r["reason"] == "boilerplate" and r["doc_id"].startswith("pages/")}
-    assert {r["text"] for r in rows} == template_lines - by_rules
-    assert len(rows) == 5 * len(template_lines - by_rules) > 0
-    assert all(r["doc_id"].startswith("pages/") and "on 5 pages" in r["detail"] for r in rows)
+    pages = {d for d in EXPECTED["boilerplate"] if d.startswith("pages/")}
+    for page in pages:  # every line of the template is gone from every page, by a rule or as template
+        gone = {r["text"] for r in removed if r["doc_id"] == page}
+        assert template_lines <= gone, page
+    # the site name itself is no rule's business: only the corpus can tell it is template
+    assert {r["doc_id"] for r in rows if r["text"] == "Tarrow Valley Gazette"} == pages
+    assert all(r["doc_id"].startswith("pages/") and re.search(r"on [345] pages", r["detail"]) for r in rows)
 
 
 def test_sentences_that_mention_boilerplate_topics_kept(run):
