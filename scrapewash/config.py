@@ -77,6 +77,11 @@ class RepeatsConfig(_Section):
     min_words: int = Field(
         1, ge=1, description="Paragraphs shorter than this (in words) are never removed as repeats."
     )
+    scope: Literal["any", "copies"] = Field(
+        "copies",
+        description="'any': remove every repeat; 'copies': only repeated blocks, immediate repeats and "
+        "repeats in the page head (keeps a question asked of every interviewee).",
+    )
     near: bool = Field(True, description="Also remove near-exact repeats (MinHash on word shingles).")
     near_threshold: float = Field(
         0.8, gt=0, le=1, description="Jaccard similarity from which a paragraph counts as a near repeat."

@@ -33,7 +33,7 @@ class Cleaner:
         r = self.config.repeats
         if r.enabled:
             current, found = repeats.remove_repeats(raw.doc_id, current, r.near, r.near_threshold,
-                                                    r.near_min_words, r.min_words)
+                                                    r.near_min_words, r.min_words, r.scope)
             removals.extend(found)
         removals.sort(key=lambda x: (x.paragraph_index if x.paragraph_index is not None else -1,
                                      x.part != "fragment"))

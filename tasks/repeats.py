@@ -42,6 +42,7 @@ def remove_repeats(
     near_threshold: float = 0.8,
     near_min_words: int = 8,
     min_words: int = 1,
+    scope: str = "any",
 ) -> tuple[list[str | None], list[Removal]]:
     """Drop paragraphs that repeat an earlier kept paragraph of the same document.
 
@@ -50,6 +51,13 @@ def remove_repeats(
     Paragraphs of fewer than ``min_words`` words are never removed as repeats:
     short lines that recur in a page (table cells, code, "Pros"/"Cons", list
     labels) are structure, not repetition.
+
+    ``scope="copies"`` removes only what a scraper's copying produces: a block of
+    two or more consecutive paragraphs repeated in the same order, a paragraph
+    repeated right after itself, or one repeated within
+    the page's head (a headline printed twice). A question asked of every
+    interviewee or a dish on every day of a meal plan stays.
+    ``scope="any"`` removes every repeat.
     """
     out = list(paragraphs)
     removals: list[Removal] = []
@@ -73,7 +81,42 @@ def remove_repeats(
     if near:
         removals.extend(_near_repeats(doc_id, out, near_threshold, near_min_words))
         removals.sort(key=lambda r: r.paragraph_index or 0)
+    if scope == "copies" and removals:
+        removals = _only_copies(removals, out, paragraphs)
     return out, removals
+
+
+def _only_copies(removals: list[Removal], out: list[str | None], paragraphs: list[str | None],
+                 head: int = 5) -> list[Removal]:
+    """Keep the removals that look like a scraper's copy; put the other paragraphs back."""
+    by_index = {r.paragraph_index: r for r in removals}
+
+    def in_block(r: Removal) -> bool:
+        i, j = r.paragraph_index, r.duplicate_of_paragraph
+        for d in (-1, 1):
+            other = by_index.get(_next_present(paragraphs, i, d))  # type: ignore[arg-type]
+            if other is not None and other.duplicate_of_paragraph == _next_present(paragraphs, j, d):  # type: ignore[arg-type]
+                return True
+        return False
+
+    kept = []
+    for r in removals:
+        i, j = r.paragraph_index, r.duplicate_of_paragraph
+        assert i is not None and j is not None
+        close = all(p is None for p in paragraphs[j + 1 : i])
+        if close or i < head or in_block(r):
+            kept.append(r)
+        else:
+            out[i] = r.text
+    return kept
+
+
+def _next_present(paragraphs: list[str | None], i: int, step: int) -> int:
+    """Index of the next paragraph in direction ``step`` that an earlier stage kept."""
+    i += step
+    while 0 <= i < len(paragraphs) and paragraphs[i] is None:
+        i += step
+    return i
 
 
 def _near_repeats(doc_id: str, out: list[str | None], threshold: float, min_words: int) -> list[Removal]:

@@ -31,3 +31,16 @@ def test_different_paragraphs_and_short_lines_kept():
     assert rem == [] and out == [LONG, other, "Yes.", "No."]
     out, rem = remove_repeats("d", [LONG, LONG.replace("Tuesday", "Monday")], near=False)
     assert rem == []
+
+
+def test_copies_scope_keeps_a_question_asked_of_everyone():
+    q = "What is the one dish you would cook for friends on a cold winter evening at home?"
+    a1 = "A slow-cooked bean stew with smoked paprika, because it feeds everyone and waits for late guests."
+    a2 = "Fish soup from my grandmother's recipe, with saffron, fennel and plenty of crusty bread."
+    block = [LONG, "A second paragraph of the story, long enough to count as a real paragraph here."]
+    paras = ["Headline", "Headline", q, a1, q, a2] + block + block
+    out, rem = remove_repeats("d", list(paras), scope="copies")
+    assert [(r.paragraph_index, r.duplicate_of_paragraph) for r in rem] == [(1, 0), (8, 6), (9, 7)]
+    assert out[4] == q
+    out, rem = remove_repeats("d", list(paras), scope="any")
+    assert [r.paragraph_index for r in rem] == [1, 4, 8, 9]
