@@ -38,9 +38,10 @@ def test_copies_scope_keeps_a_question_asked_of_everyone():
     a1 = "A slow-cooked bean stew with smoked paprika, because it feeds everyone and waits for late guests."
     a2 = "Fish soup from my grandmother's recipe, with saffron, fennel and plenty of crusty bread."
     block = [LONG, "A second paragraph of the story, long enough to count as a real paragraph here."]
-    paras = ["Headline", "Headline", q, a1, q, a2] + block + block
+    intro = [f"Introduction paragraph {w} of the feature, which presents the cooks one by one." for w in "abc"]
+    paras = ["Headline", "Headline"] + intro + [q, a1, q, a2] + block + block
     out, rem = remove_repeats("d", list(paras), scope="copies")
-    assert [(r.paragraph_index, r.duplicate_of_paragraph) for r in rem] == [(1, 0), (8, 6), (9, 7)]
-    assert out[4] == q
+    assert [(r.paragraph_index, r.duplicate_of_paragraph) for r in rem] == [(1, 0), (11, 9), (12, 10)]
+    assert out[7] == q
     out, rem = remove_repeats("d", list(paras), scope="any")
-    assert [r.paragraph_index for r in rem] == [1, 4, 8, 9]
+    assert [r.paragraph_index for r in rem] == [1, 7, 11, 12]
