@@ -159,7 +159,6 @@ class RuleSet:
         self.rules = tuple(rules)
         self.edge = edge
         self.min_rest_words = min_rest_words
-        self.to_end_min_chars = 500
         self._para = [r for r in rules if r.mode == "paragraph"]
         self._prefix = [r for r in rules if r.mode == "prefix"]
         self._suffix = [r for r in rules if r.mode == "suffix"]
@@ -276,18 +275,21 @@ class RuleSet:
         """Remove what a section header brings with it: a comment section to the end of the
         page, or the list of short headline-like lines under a related-links header."""
         removals: list[Removal] = []
-        total = sum(len(p) for p in paragraphs)
+        # Where the article's body text is: paragraphs of 25+ words still kept.
+        body = [len(p) if p is not None and word_count(p) >= 25 else 0 for p in out]
+        total = sum(body)
         before = 0
         starts = {}
-        for i, p in enumerate(paragraphs):
+        for i, n in enumerate(body):
             starts[i] = before
-            before += len(p)
+            before += n
         section_rules = Counter(rule.id for _, rule in blocks if rule.block == "to_end")
         for i, rule in blocks:
             if rule.block == "to_end":
-                # Only a single section header that follows the article: enough text before it,
-                # and no second header of its kind (a listing page shows one per teaser).
-                if starts[i] < min(self.to_end_min_chars, total * 0.3) or section_rules[rule.id] > 1:
+                # Only a single section header that follows the article: most of the page's body
+                # text before it, and no second header of its kind (a listing page shows one per
+                # teaser; a share bar above the article may carry a comment counter).
+                if not total or starts[i] < total * 0.5 or section_rules[rule.id] > 1:
                     continue
                 for j in range(i + 1, len(paragraphs)):
                     if out[j] is not None:
