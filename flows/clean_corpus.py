@@ -48,8 +48,10 @@ def prepare_shard_task(shard: Shard, paths: RunPaths, config: Config, processed_
 
 @task(name="find-templates", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
 def find_templates_task(prepared: list[str], config: Config, out: str) -> dict[str, Any]:
-    min_docs = config.templates.min_docs if config.templates.enabled else 2**31 - 1
-    return templates.find_templates([Path(p) for p in prepared], min_docs, Path(out))
+    t = config.templates
+    off = 2**31 - 1
+    return templates.find_templates([Path(p) for p in prepared], t.min_docs if t.enabled else off, Path(out),
+                                    t.min_docs_short if t.enabled else off, t.short_words)
 
 
 @task(name="sign-shard", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])

@@ -128,6 +128,7 @@ def staged_schema() -> pa.Schema:
                 pa.field("paragraphs", pa.list_(pa.string()), nullable=False),  # kept so far
                 pa.field("pindex", pa.list_(pa.int32()), nullable=False),  # their input indexes
                 pa.field("tkeys", pa.list_(pa.uint64()), nullable=False),  # their template keys
+                pa.field("twords", pa.list_(pa.int32()), nullable=False),  # their word counts
                 pa.field("n_removed_paragraphs", pa.int32(), nullable=False),
                 pa.field("encoding_fixes", pa.list_(pa.string()), nullable=False),
                 pa.field("metadata", pa.string()),

@@ -98,6 +98,10 @@ class TemplatesConfig(_Section):
         description="A paragraph (case, digits, dates and punctuation folded) on at least this many pages "
         "of one site is template.",
     )
+    min_docs_short: int = Field(
+        2, ge=2, description="The same for short paragraphs (fewer than short_words words): menus, site names."
+    )
+    short_words: int = Field(10, ge=1, description="Paragraphs under this many words count as short.")
 
 
 class ParagraphDedupConfig(_Section):

@@ -106,6 +106,7 @@ def prepare_shard(shard: Shard, paths: RunPaths, config: Config, processed_at: d
                 "input_position": rec.input_position, "site": templates.site_of(rec.url, rec.source),
                 "paragraphs": doc.paragraphs, "pindex": doc.kept_indexes,
                 "tkeys": templates.template_keys(doc.paragraphs),
+                "twords": [len(p.split()) for p in doc.paragraphs],
                 "n_removed_paragraphs": doc.n_removed_paragraphs, "encoding_fixes": doc.encoding_fixes,
                 "metadata": rec.metadata,
             }, sum(len(p) for p in doc.paragraphs) + 600)

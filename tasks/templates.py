@@ -66,16 +66,21 @@ def site_of(url: str | None, source: str) -> str:
     return "dir:" + os.path.dirname(source)
 
 
-def find_templates(prepared: list[Path], min_docs: int, out: Path) -> dict[str, Any]:
-    """Count each (site, template key) over distinct documents; keep those on >= min_docs pages."""
+def find_templates(prepared: list[Path], min_docs: int, out: Path, min_docs_short: int | None = None,
+                   short_words: int = 10) -> dict[str, Any]:
+    """Count each (site, template key) over distinct documents; keep those on at least
+    ``min_docs`` pages (``min_docs_short`` for paragraphs of fewer than ``short_words`` words:
+    menu items, site names and footer lines are short, and two pages of a site already tell)."""
     t0 = time.perf_counter()
-    sites, keys, orders = [], [], []
+    min_short = min_docs if min_docs_short is None else min_docs_short
+    sites, keys, orders, shorts = [], [], [], []
     for f in prepared:
-        t = pq.read_table(f, columns=["order", "site", "tkeys"])
+        t = pq.read_table(f, columns=["order", "site", "tkeys", "twords"])
         if t.num_rows == 0:
             continue
         lens = pc.list_value_length(t["tkeys"]).to_numpy(zero_copy_only=False)
         keys.append(pc.list_flatten(t["tkeys"]).to_numpy(zero_copy_only=False))
+        shorts.append(pc.list_flatten(t["twords"]).to_numpy(zero_copy_only=False) < short_words)
         orders.append(np.repeat(t["order"].to_numpy(), lens))
         sites.append(np.repeat(np.array(t["site"].to_pylist(), dtype=object), lens))
     stats: dict[str, Any] = {"template_keys": 0, "sites_with_templates": 0}
@@ -84,13 +89,15 @@ def find_templates(prepared: list[Path], min_docs: int, out: Path) -> dict[str, 
         key = np.concatenate(keys).astype(np.uint64)
         order = np.concatenate(orders)
         site = np.concatenate(sites)
+        short = np.concatenate(shorts)
         site_codes, site_idx = np.unique(site.astype(str), return_inverse=True)
         # distinct (site, key, document), then documents per (site, key)
         rec = np.rec.fromarrays([site_idx.astype(np.int64), key, order], names="s,k,o")
-        uniq = np.unique(rec)
+        uniq, first = np.unique(rec, return_index=True)
         sk = np.rec.fromarrays([uniq["s"], uniq["k"]], names="s,k")
-        groups, counts = np.unique(sk, return_counts=True)
-        hit = counts >= min_docs
+        groups, start, counts = np.unique(sk, return_index=True, return_counts=True)
+        is_short = short[first][start]
+        hit = counts >= np.where(is_short, min_short, min_docs)
         for g, c in zip(groups[hit], counts[hit], strict=True):
             rows.append({"site": str(site_codes[g["s"]]), "key": int(g["k"]), "n_docs": int(c)})
         stats["template_keys"] = len(rows)

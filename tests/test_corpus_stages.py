@@ -50,7 +50,8 @@ def test_find_templates_counts_distinct_pages(tmp_path):
     for order, site, paras in [(1, "a", ["x", "y"]), (2, "a", ["x", "x", "z"]), (3, "a", ["x"]), (4, "b", ["x"])]:
         rows.append({"order": order, "doc_id": str(order), "url": None, "source": "s", "input_position": "s",
                      "site": site, "paragraphs": paras, "pindex": list(range(len(paras))),
-                     "tkeys": template_keys(paras), "n_removed_paragraphs": 0, "encoding_fixes": [],
+                     "tkeys": template_keys(paras), "twords": [len(x.split()) for x in paras],
+                     "n_removed_paragraphs": 0, "encoding_fixes": [],
                      "metadata": None})
     f = tmp_path / "p.parquet"
     pq.write_table(pa.Table.from_pylist(rows, schema=schemas.staged_schema()), f)
@@ -60,6 +61,26 @@ def test_find_templates_counts_distinct_pages(tmp_path):
     assert stats["template_keys"] == 1
     find_templates([f], 2, tmp_path / "t2.parquet")
     assert pq.read_table(tmp_path / "t2.parquet").num_rows == 1  # "y" and "z" are on one page each
+
+
+def test_short_lines_are_template_on_fewer_pages(tmp_path):
+    import pyarrow as pa
+
+    from scrapewash import schemas
+
+    long = "a long shared paragraph of more than ten words that two versions of one story share"
+    rows = []
+    for order in (1, 2):
+        paras = ["Site Name", long, f"own text {order}"]
+        rows.append({"order": order, "doc_id": str(order), "url": None, "source": "s", "input_position": "s",
+                     "site": "a", "paragraphs": paras, "pindex": [0, 1, 2], "tkeys": template_keys(paras),
+                     "twords": [len(x.split()) for x in paras], "n_removed_paragraphs": 0,
+                     "encoding_fixes": [], "metadata": None})
+    f = tmp_path / "p.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=schemas.staged_schema()), f)
+    find_templates([f], 3, tmp_path / "t.parquet", min_docs_short=2, short_words=10)
+    t = pq.read_table(tmp_path / "t.parquet").to_pylist()
+    assert [r["key"] for r in t] == template_keys(["Site Name"])
 
 
 def test_site_template_and_duplicate_paragraphs_in_a_run(tmp_path):
