@@ -71,7 +71,7 @@ def test_short_lines_are_template_on_fewer_pages(tmp_path):
     long = "a long shared paragraph of more than ten words that two versions of one story share"
     rows = []
     for order in (1, 2):
-        paras = ["Site Name", long, f"own text {order}"]
+        paras = ["Site Name", long, ["own text alpha", "own text beta"][order - 1]]
         rows.append({"order": order, "doc_id": str(order), "url": None, "source": "s", "input_position": "s",
                      "site": "a", "paragraphs": paras, "pindex": [0, 1, 2], "tkeys": template_keys(paras),
                      "twords": [len(x.split()) for x in paras], "n_removed_paragraphs": 0,
