@@ -109,7 +109,9 @@ class ParagraphDedupConfig(_Section):
         True, description="Remove paragraphs that repeat a paragraph of an earlier document (first copy kept)."
     )
     min_words: int = Field(
-        8, ge=1, description="Paragraphs shorter than this (in words) are too short to judge across documents."
+        4, ge=1,
+        description="Paragraphs shorter than this (in words) are too short to judge across documents "
+        "(measured on the dev sets: 4 beats 8 and 16 on raw page dumps and ties on extractor output).",
     )
 
 
