@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
+
 from scrapewash import schemas
 from scrapewash.config import Config
 from scrapewash.tasks import minhash, repeats, templates
@@ -36,8 +38,6 @@ def sign_shard(shard_index: int, paths: RunPaths, config: Config, templates_path
     perms = minhash.permutations(d.num_perm, d.seed)
     stats = {"shard": shard_index, "documents": 0, "signed": 0, "template_paragraphs": 0}
     o = config.output
-    import pyarrow.parquet as pq
-
     with ParquetSink(paths.staging / "signed" / name, schemas.signed_schema(d.num_perm), o.compression,
                      o.compression_level, o.row_group_bytes) as sink:
         if src.exists():
