@@ -21,10 +21,9 @@ EVALDATA = ROOT.parent / "shared" / "evaldata"
 
 def load_set(max_wcxb: int = 400):
     from scrapewash.evaluate import read_jsonl
-
-    bodies, wrappers = [], []
     from scrapewash.syndicate import wrappers_from
 
+    bodies, wrappers = [], []
     for name in ("scrapinghub-aeb", "wcxb-dev"):
         gold_recs = read_jsonl(EVALDATA / name / "gold.jsonl.gz")
         gold = {str(g["id"]): g["gold"] for g in gold_recs}
@@ -35,13 +34,11 @@ def load_set(max_wcxb: int = 400):
 
 
 def run(docs, truth, out: Path, raw: bool):
-    import pyarrow.dataset as ds
     from prefect.task_runners import ThreadPoolTaskRunner
 
     from scrapewash.config import Config
-    from scrapewash.evaluate import read_jsonl  # noqa: F401
     from scrapewash.flows.clean_corpus import clean_corpus
-    from scrapewash.syndicate import score_clusters, write_jsonl
+    from scrapewash.syndicate import duplicate_links, score_clusters, write_jsonl
 
     out.mkdir(parents=True, exist_ok=True)
     src = out / "syndicated.jsonl"
@@ -51,12 +48,9 @@ def run(docs, truth, out: Path, raw: bool):
         cfg = Config.model_validate({"boilerplate": {"enabled": False}, "repeats": {"enabled": False},
                                      "templates": {"enabled": False}, "paragraph_dedup": {"enabled": False}})
     flow = clean_corpus.with_options(task_runner=ThreadPoolTaskRunner(max_workers=2))
-    counts = flow(inputs=[str(src)], out=str(out / ("raw" if raw else "clean")), config=cfg)
-    t = ds.dataset(str(out / ("raw" if raw else "clean") / "removed" / counts["run_id"]), format="parquet").to_table(
-        columns=["doc_id", "reason", "duplicate_of"])
-    dup = {d: o for d, r, o in zip(t["doc_id"].to_pylist(), t["reason"].to_pylist(), t["duplicate_of"].to_pylist(),
-                                   strict=True) if r == "near_duplicate_document"}
-    return score_clusters(truth, dup)
+    dest = out / ("raw" if raw else "clean")
+    counts = flow(inputs=[str(src)], out=str(dest), config=cfg)
+    return score_clusters(truth, duplicate_links(dest, counts["run_id"]))
 
 
 def main() -> int:

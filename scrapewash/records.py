@@ -59,9 +59,5 @@ class CleanDocument:
     removals: list[Removal] = field(default_factory=list)
 
     @property
-    def text(self) -> str:
-        return "\n\n".join(self.paragraphs)
-
-    @property
     def n_removed_paragraphs(self) -> int:
         return sum(r.n_paragraphs for r in self.removals if r.part == "paragraph")

@@ -142,6 +142,16 @@ def score_clusters(truth: dict[str, int], duplicate_of: dict[str, str]) -> dict[
     }
 
 
+def duplicate_links(out: str | Path, run_id: str) -> dict[str, str]:
+    """doc_id -> duplicate_of for the documents a run removed as near-duplicates."""
+    import pyarrow.dataset as ds
+
+    t = ds.dataset(str(Path(out) / "removed" / run_id), format="parquet").to_table(
+        columns=["doc_id", "reason", "duplicate_of"])
+    return {d: o for d, r, o in zip(t["doc_id"].to_pylist(), t["reason"].to_pylist(), t["duplicate_of"].to_pylist(),
+                                    strict=True) if r == "near_duplicate_document"}
+
+
 def write_jsonl(docs: list[dict[str, Any]], path: Path) -> None:
     with open(path, "w", encoding="utf-8") as fh:
         for d in docs:

@@ -1,6 +1,10 @@
-"""Stage 2, corpus-wide: near-duplicate documents with MinHash LSH, verified, clustered, decided.
+"""Corpus-wide decisions: near-duplicate documents (MinHash LSH, verified, clustered) and
+duplicate paragraphs across documents.
 
-1. Load the signatures every shard staged (``order``, ``doc_id``, ``n_words``,
+Near-duplicate documents:
+
+1. Load the signatures every shard signed, after its site templates were removed
+   (``order``, ``doc_id``, ``n_words``,
    ``signature``: 4 bytes x ``num_perm`` per document, the only per-document
    state held in memory, plus 8 bytes x ``bands`` for the band keys).
 2. Band keys (``bands`` x ``rows``) grouped in bulk with one sort give the
@@ -18,7 +22,7 @@
    in file order); ``keep="longest"`` keeps the one with most words, ties going
    to input order. The decision never depends on sharding or scheduling.
 5. The decisions (one row per document in a cluster) go to a small Parquet
-   file that stage 3 applies shard by shard.
+   file that the finalize stage applies shard by shard.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ dict of counts:
 * ``prepared/shard-NNNNN.parquet``: the cleaned documents as paragraphs, with
   their site and template keys, waiting for the corpus-wide decisions;
 * ``premoved/shard-NNNNN.parquet``: the paragraph and fragment removals (final
-  already; sorted and merged with document removals in stage 3);
+  already; sorted and merged with the corpus-wide removals when the shard is finalized);
 * ``quarantine/part-NNNNN.parquet``: records of this shard that could not be read.
 """
 

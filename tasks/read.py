@@ -476,14 +476,21 @@ def _open_chunks(f: InputFile, fh: io.BufferedReader, start: int, stop: int | No
     return _plain_chunks(fh, start, stop)
 
 
+def _open_input(f: InputFile) -> io.BufferedReader | Quarantined:
+    """The input file opened for reading, or the quarantine record saying why it cannot be."""
+    try:
+        return open(f.path, "rb")
+    except OSError as e:
+        return Quarantined(f.source, "unreadable_file", _describe(e))
+
+
 def _read_jsonl(shard: Shard, fields: Fields, max_chars: int) -> Iterator[RawDocument | Quarantined]:
     f = shard.files[0]
     line_no = shard.first_line - 1
     max_line = max_chars * 4 + 1024
-    try:
-        fh = open(f.path, "rb")
-    except OSError as e:
-        yield Quarantined(f.source, "unreadable_file", _describe(e))
+    fh = _open_input(f)
+    if isinstance(fh, Quarantined):
+        yield fh
         return
     with fh:
         try:
@@ -514,10 +521,9 @@ def _read_jsonl(shard: Shard, fields: Fields, max_chars: int) -> Iterator[RawDoc
 
 def _read_csv(shard: Shard, fields: Fields, max_chars: int) -> Iterator[RawDocument | Quarantined]:
     f = shard.files[0]
-    try:
-        fh = open(f.path, "rb")
-    except OSError as e:
-        yield Quarantined(f.source, "unreadable_file", _describe(e))
+    fh = _open_input(f)
+    if isinstance(fh, Quarantined):
+        yield fh
         return
     with fh:
         row_no = 0

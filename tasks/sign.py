@@ -1,4 +1,4 @@
-"""Stage 3, per shard: drop site-template paragraphs, then sign what is left.
+"""Per shard, after the site templates are known: drop template paragraphs, then sign what is left.
 
 Reads ``prepared/shard-NNNNN.parquet`` and the corpus-wide template table and
 writes ``signed/shard-NNNNN.parquet``: per document the text without its site

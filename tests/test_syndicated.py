@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-import pyarrow.dataset as ds
 import pytest
 
 from conftest import EVALDATA, need_shared, run_flow
 from scrapewash.evaluate import read_jsonl
-from scrapewash.syndicate import adjusted_rand_index, build, score_clusters, wrappers_from, write_jsonl
+from scrapewash.syndicate import (
+    adjusted_rand_index,
+    build,
+    duplicate_links,
+    score_clusters,
+    wrappers_from,
+    write_jsonl,
+)
 
 
 def test_adjusted_rand_index_and_pair_scores():
@@ -43,9 +49,7 @@ def test_copies_found_after_cleaning(tmp_path):
     src = tmp_path / "syndicated.jsonl"
     write_jsonl(docs, src)
     counts = run_flow([src], tmp_path / "out")
-    t = ds.dataset(str(tmp_path / "out" / "removed"), format="parquet").to_table()
-    dup = {d: o for d, r, o in zip(t["doc_id"].to_pylist(), t["reason"].to_pylist(), t["duplicate_of"].to_pylist(),
-                                   strict=True) if r == "near_duplicate_document"}
+    dup = duplicate_links(tmp_path / "out", counts["run_id"])
     s = score_clusters(truth, dup)
     print(s)
     assert s["true_pairs"] > 100
