@@ -158,6 +158,16 @@ def summarize(plan: Plan, prep: list[dict[str, Any]], fin: list[dict[str, Any]],
     }
 
 
+def _line_model(config: Config) -> dict[str, Any] | None:
+    if not config.content.enabled:
+        return None
+    from scrapewash.tasks.content import load_model
+
+    m = load_model(config.content.model)
+    return {"name": m.name, "version": m.version, "trees": int(m.feature.shape[0]),
+            "threshold": config.content.threshold if config.content.threshold is not None else m.default_threshold}
+
+
 def summary_rows(counts: dict[str, Any]) -> list[tuple[str, Any]]:
     """The run summary as (label, value) rows, shared by the artifact and the command line."""
     rows: list[tuple[str, Any]] = [("records in", counts["records_in"]),
@@ -269,6 +279,7 @@ def clean_corpus(inputs: list[str], out: str = "output", config: Config | None =
             "config": config.model_dump(mode="json"),
             "config_fingerprint": config.fingerprint(),
             "rule_packs": rules.versions,
+            "line_model": _line_model(config),
             "schema_versions": dict(schemas.VERSIONS),
             "counts": counts,
             "shards": [{"prepare": p, "finalize": f} for p, f in zip(prep, fin, strict=True)],

@@ -23,6 +23,7 @@ REASONS = (
     "boilerplate",  # a rule of a rule pack matched; `rule` names it
     "site_template",  # recurs across many pages of one site
     "repeated_paragraph",  # repeats an earlier paragraph of the same document
+    "low_content",  # the line model scored it as navigation/furniture; `rule` names the model
     "duplicate_paragraph",  # repeats a paragraph of another document
     "near_duplicate_document",  # the whole document is a near-copy of another
     "empty_document",  # nothing left (or nothing there) after cleaning
@@ -129,6 +130,10 @@ def staged_schema() -> pa.Schema:
                 pa.field("pindex", pa.list_(pa.int32()), nullable=False),  # their input indexes
                 pa.field("tkeys", pa.list_(pa.uint64()), nullable=False),  # their template keys
                 pa.field("twords", pa.list_(pa.int32()), nullable=False),  # their word counts
+                # template keys and word counts of the lines the line model removed: still evidence
+                # of the site's template when the corpus is counted
+                pa.field("xkeys", pa.list_(pa.uint64()), nullable=False),
+                pa.field("xwords", pa.list_(pa.int32()), nullable=False),
                 pa.field("n_removed_paragraphs", pa.int32(), nullable=False),
                 pa.field("encoding_fixes", pa.list_(pa.string()), nullable=False),
                 pa.field("metadata", pa.string()),

@@ -91,6 +91,26 @@ class RepeatsConfig(_Section):
     )
 
 
+class ContentConfig(_Section):
+    enabled: bool = Field(
+        True,
+        description="Judge each remaining line by its position and context (navigation runs, page head "
+        "and tail, short lines far from the body) with the bundled line model.",
+    )
+    model: str = Field("content-v1", description="Line model: a bundled name or a path to a model .json.")
+    threshold: float | None = Field(
+        None, ge=0, le=1,
+        description="Lines scored below this are removed (default: the model's measured threshold).",
+    )
+    protect_words: int = Field(
+        40, ge=1, description="Lines with at least this many words are never removed by the line model."
+    )
+    keep_headline: bool = Field(
+        True,
+        description="Never let the line model remove the headline (the title-like line just before the body).",
+    )
+
+
 class TemplatesConfig(_Section):
     enabled: bool = Field(True, description="Learn each site's template paragraphs from the corpus and remove them.")
     min_docs: int = Field(
@@ -162,6 +182,7 @@ class Config(_Section):
     encoding: EncodingConfig = Field(default_factory=EncodingConfig)
     boilerplate: BoilerplateConfig = Field(default_factory=BoilerplateConfig)
     repeats: RepeatsConfig = Field(default_factory=RepeatsConfig)
+    content: ContentConfig = Field(default_factory=ContentConfig)
     templates: TemplatesConfig = Field(default_factory=TemplatesConfig)
     paragraph_dedup: ParagraphDedupConfig = Field(default_factory=ParagraphDedupConfig)
     dedup: DedupConfig = Field(default_factory=DedupConfig)

@@ -1,4 +1,4 @@
-"""Cleaning one document: repair → paragraphs → boilerplate rules → in-document repeats.
+"""Cleaning one document: repair → paragraphs → boilerplate rules → in-document repeats → line model.
 
 :class:`Cleaner` holds what the stages need (configuration, compiled rules) and
 turns a :class:`~scrapewash.records.RawDocument` into a
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from scrapewash.config import Config
 from scrapewash.records import CleanDocument, RawDocument, Removal
-from scrapewash.tasks import boilerplate, encoding, repeats
+from scrapewash.tasks import boilerplate, content, encoding, repeats
 
 
 class Cleaner:
@@ -21,6 +21,10 @@ class Cleaner:
                                    b.min_rest_words)
             if b.enabled else None
         )
+        c = config.content
+        self.model = content.load_model(c.model) if c.enabled else None
+        self.threshold = (c.threshold if c.threshold is not None
+                          else self.model.default_threshold if self.model else 0.5)
 
     def clean(self, raw: RawDocument) -> CleanDocument:
         text, fixes = encoding.repair(raw.text, self.config.encoding, raw.decode_fixes)
@@ -34,6 +38,11 @@ class Cleaner:
         if r.enabled:
             current, found = repeats.remove_repeats(raw.doc_id, current, r.near, r.near_threshold,
                                                     r.near_min_words, r.min_words, r.scope)
+            removals.extend(found)
+        if self.model is not None:
+            current, found = content.judge(raw.doc_id, paragraphs, current, self.model, self.threshold,
+                                           self.config.content.protect_words,
+                                           self.config.content.keep_headline)
             removals.extend(found)
         removals.sort(key=lambda x: (x.paragraph_index if x.paragraph_index is not None else -1,
                                      x.part != "fragment"))

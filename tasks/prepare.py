@@ -92,6 +92,7 @@ def prepare_shard(shard: Shard, paths: RunPaths, config: Config, processed_at: d
                     stats["rules"][r.rule] += 1
                 removed.add(removal_row(r, source=rec.source, url=rec.url, run_id=run_id,
                                         processed_at=processed_at, order=rec.order), len(r.text) + 200)
+            model_removed = [r.text for r in doc.removals if r.reason == "low_content"]
             if not doc.paragraphs:
                 why = ("no text in the input" if doc.n_input_paragraphs == 0
                        else f"all {doc.n_input_paragraphs} paragraphs were removed")
@@ -107,6 +108,8 @@ def prepare_shard(shard: Shard, paths: RunPaths, config: Config, processed_at: d
                 "paragraphs": doc.paragraphs, "pindex": doc.kept_indexes,
                 "tkeys": templates.template_keys(doc.paragraphs),
                 "twords": [len(p.split()) for p in doc.paragraphs],
+                "xkeys": templates.template_keys(model_removed),
+                "xwords": [len(p.split()) for p in model_removed],
                 "n_removed_paragraphs": doc.n_removed_paragraphs, "encoding_fixes": doc.encoding_fixes,
                 "metadata": rec.metadata,
             }, sum(len(p) for p in doc.paragraphs) + 600)

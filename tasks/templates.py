@@ -68,21 +68,22 @@ def site_of(url: str | None, source: str) -> str:
 
 def find_templates(prepared: list[Path], min_docs: int, out: Path, min_docs_short: int | None = None,
                    short_words: int = 10) -> dict[str, Any]:
-    """Count each (site, template key) over distinct documents; keep those on at least
-    ``min_docs`` pages (``min_docs_short`` for paragraphs of fewer than ``short_words`` words:
+    """Count each (site, template key) over distinct documents (kept lines and lines the line
+    model removed: both are evidence of a template); keep those on at least ``min_docs`` pages (``min_docs_short`` for paragraphs of fewer than ``short_words`` words:
     menu items, site names and footer lines are short, and two pages of a site already tell)."""
     t0 = time.perf_counter()
     min_short = min_docs if min_docs_short is None else min_docs_short
     sites, keys, orders, shorts = [], [], [], []
     for f in prepared:
-        t = pq.read_table(f, columns=["order", "site", "tkeys", "twords"])
+        t = pq.read_table(f, columns=["order", "site", "tkeys", "twords", "xkeys", "xwords"])
         if t.num_rows == 0:
             continue
-        lens = pc.list_value_length(t["tkeys"]).to_numpy(zero_copy_only=False)
-        keys.append(pc.list_flatten(t["tkeys"]).to_numpy(zero_copy_only=False))
-        shorts.append(pc.list_flatten(t["twords"]).to_numpy(zero_copy_only=False) < short_words)
-        orders.append(np.repeat(t["order"].to_numpy(), lens))
-        sites.append(np.repeat(np.array(t["site"].to_pylist(), dtype=object), lens))
+        for kcol, wcol in (("tkeys", "twords"), ("xkeys", "xwords")):  # kept lines, and the line model's
+            lens = pc.list_value_length(t[kcol]).to_numpy(zero_copy_only=False)
+            keys.append(pc.list_flatten(t[kcol]).to_numpy(zero_copy_only=False))
+            shorts.append(pc.list_flatten(t[wcol]).to_numpy(zero_copy_only=False) < short_words)
+            orders.append(np.repeat(t["order"].to_numpy(), lens))
+            sites.append(np.repeat(np.array(t["site"].to_pylist(), dtype=object), lens))
     stats: dict[str, Any] = {"template_keys": 0, "sites_with_templates": 0}
     rows: list[dict[str, Any]] = []
     if keys:

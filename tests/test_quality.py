@@ -23,18 +23,28 @@ def test_metric_on_hand_made_cases():
     assert s.precision == 1.0 and s.recall == 0.5 and abs(s.f1 - 2 / 3) < 1e-9
 
 
+def _scrapinghub(variant: str, out) -> dict:
+    folder = need_shared(EVALDATA / "scrapinghub-aeb")
+    raw_path = folder / f"{variant}.jsonl.gz"
+    counts = run_flow([raw_path], out)
+    assert_reconciles(out, counts)
+    result = score_run(read_jsonl(raw_path), read_jsonl(folder / "gold.jsonl.gz"), kept_texts(out, counts["run_id"]))
+    assert result["documents"] == 181
+    return result
+
+
 @pytest.mark.slow
 def test_cleaning_improves_scrapinghub_recall_set(tmp_path):
-    folder = need_shared(EVALDATA / "scrapinghub-aeb")
-    raw_path = folder / "recall.jsonl.gz"
-    counts = run_flow([raw_path], tmp_path)
-    assert_reconciles(tmp_path, counts)
-    result = score_run(read_jsonl(raw_path), read_jsonl(folder / "gold.jsonl.gz"),
-                       kept_texts(tmp_path, counts["run_id"]))
-    print(result["doing_nothing"], result["cleaned"])
-    assert result["documents"] == 181
+    result = _scrapinghub("recall", tmp_path)
     assert result["cleaned"]["f1"] > result["doing_nothing"]["f1"]
     assert result["cleaned"]["precision"] > result["doing_nothing"]["precision"]
+
+
+@pytest.mark.slow
+def test_raw_page_dumps_cleaned_well_past_doing_nothing(tmp_path):
+    result = _scrapinghub("dump", tmp_path)
+    assert result["doing_nothing"]["f1"] < 0.70
+    assert result["cleaned"]["f1"] >= 0.85
 
 
 def test_snippets_and_report_on_hand_made_pages():

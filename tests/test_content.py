@@ -1,0 +1,109 @@
+"""The line model: features, tree evaluation, and what it removes from a hand-made page dump."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from scrapewash.config import Config
+from scrapewash.records import RawDocument
+from scrapewash.tasks import content
+from scrapewash.tasks.clean import Cleaner
+
+BODY = [
+    "The county council voted on Tuesday to keep the Harbour Road library open for another two years, "
+    "reversing a plan that would have closed it at the end of the summer to save money.",
+    "Councillors said a petition signed by more than four thousand residents had changed their minds, "
+    "and that the building would now be shared with the local advice centre to cut the running costs.",
+    "The library lends about sixty thousand books a year and runs reading groups for children, which "
+    "parents told the meeting were the only free activity of that kind within walking distance.",
+    "A final decision on opening hours will be taken in the autumn, once the advice centre has agreed "
+    "to pay its share of the heating and the cleaning of the building, the council said.",
+]
+# No rule pack knows these: a menu of place and section names, a list of other stories, a footer.
+NAV = ["Harbour Gazette", "Kelmoor", "Ashby Tarrow", "Millrace", "Food and drink", "Crosswords", "Obituaries"]
+FOOT = ["Town hall cuts bus route", "Ferry fares to rise", "Harbour festival dates announced",
+        "Harbour Gazette, 12 Quay Street, Kelmoor"]
+HEADLINE = "Council keeps Harbour Road library open"
+
+
+def _page() -> str:
+    return "\n".join(NAV + [HEADLINE] + BODY + FOOT)
+
+
+def test_features_have_one_column_per_name():
+    lines = _page().split("\n")
+    idx, x = content.features(lines, list(lines))
+    assert idx == list(range(len(lines)))
+    assert x.shape == (len(lines), len(content.FEATURES))
+    assert np.isfinite(x).all()
+    col = content.FEATURES.index
+    words = np.expm1(x[:, col("words")]).round()
+    assert list(words[:3]) == [2, 1, 2] and words[len(NAV) + 1] > 25
+    # lines removed before the model still count as "rule removals nearby"
+    current = list(lines)
+    current[1] = None
+    _, x2 = content.features(lines, current)
+    assert x2.shape[0] == len(lines) - 1 and x2[0, col("rule_removed_near")] == 1
+    assert content.features([], [])[1].shape == (0, len(content.FEATURES))
+
+
+def test_trees_are_evaluated_like_their_definition():
+    spec = {
+        "name": "t", "version": 1, "features": list(content.FEATURES), "base_score": 0.5, "threshold": 0.5,
+        "trees": [
+            # words <= log1p(3) ? (stop_share <= 0.2 ? -2 : 1) : 3
+            {"feature": [0, 2, 0, 0, 0], "threshold": [math.log1p(3), 0.2, 0, 0, 0],
+             "left": [1, 3, -1, -1, -1], "right": [2, 4, -1, -1, -1], "value": [0, 0, 3.0, -2.0, 1.0]},
+            {"feature": [0], "threshold": [0], "left": [-1], "right": [-1], "value": [0.25]},
+        ],
+    }
+    model = content.ContentModel(spec)
+    x = np.zeros((3, len(content.FEATURES)), dtype=np.float32)
+    x[0, 0], x[0, 2] = math.log1p(2), 0.1  # short, few stop words
+    x[1, 0], x[1, 2] = math.log1p(2), 0.5  # short, many stop words
+    x[2, 0] = math.log1p(50)  # long
+    expected = np.array([0.5 - 2 + 0.25, 0.5 + 1 + 0.25, 0.5 + 3 + 0.25])
+    assert np.allclose(model.margin(x), expected)
+    assert np.allclose(model.score(x), 1 / (1 + np.exp(-expected)))
+
+
+def test_model_on_other_features_is_refused():
+    with pytest.raises(ValueError, match="other features"):
+        content.ContentModel({"name": "t", "version": 1, "features": ["words"], "base_score": 0,
+                              "trees": [{"feature": [0], "threshold": [0], "left": [-1], "right": [-1],
+                                         "value": [0]}]})
+
+
+def test_bundled_model_strips_navigation_keeps_body_and_headline():
+    doc = Cleaner(Config()).clean(RawDocument("p", _page(), "page.txt", "page.txt", 0))
+    kept = doc.paragraphs
+    assert kept[0] == HEADLINE
+    assert kept[1:1 + len(BODY)] == BODY
+    gone = {r.text for r in doc.removals}
+    assert set(NAV) <= gone  # (a short tail of other headlines and an address is a toss-up on so short a page)
+    rows = [r for r in doc.removals if r.reason == "low_content"]
+    assert len(rows) >= len(NAV) and all(r.rule == "content-v1" and r.detail.startswith("score ") for r in rows)
+    assert len(kept) + len(doc.removals) == doc.n_input_paragraphs
+
+
+def test_long_lines_and_the_headline_are_protected():
+    lines = _page().split("\n")
+    model = content.load_model()
+    # a threshold above every score removes all but the protected lines
+    out, removals = content.judge("p", lines, list(lines), model, threshold=1.01, protect_words=30)
+    kept = [p for p in out if p is not None]
+    assert kept == [HEADLINE] + BODY
+    out, _ = content.judge("p", lines, list(lines), model, threshold=1.01, protect_words=30, keep_headline=False)
+    assert [p for p in out if p is not None] == BODY
+    # never empties a page on the model's word alone
+    out, removals = content.judge("p", NAV, list(NAV), model, threshold=1.01, protect_words=30)
+    assert out == NAV and removals == []
+
+
+def test_line_model_can_be_switched_off():
+    doc = Cleaner(Config.model_validate({"content": {"enabled": False}})).clean(
+        RawDocument("p", _page(), "page.txt", "page.txt", 0))
+    assert not [r for r in doc.removals if r.reason == "low_content"]
