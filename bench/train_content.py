@@ -18,7 +18,7 @@ Needs ``lightgbm`` (``pip install -e ".[train]"``) and ../shared/evaldata beside
 from __future__ import annotations
 
 import argparse
-import gzip
+import hashlib
 import json
 import re
 import sys
@@ -34,8 +34,19 @@ _TOKEN = re.compile(r"\w+")
 
 
 def _load(path: Path) -> dict[str, dict]:
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        return {d["id"]: d for d in map(json.loads, f)}
+    from scrapewash.evaluate import read_jsonl
+
+    return {d["id"]: d for d in read_jsonl(path)}
+
+
+def _fingerprint() -> str:
+    """What the cached features depend on: the cleaning code and rule packs before the line model."""
+    h = hashlib.blake2b(digest_size=8)
+    tasks = ROOT / "tasks"
+    for f in [*(tasks / n for n in ("encoding.py", "boilerplate.py", "repeats.py", "content.py")),
+              *sorted((tasks / "rules").glob("*.toml"))]:
+        h.update(f.read_bytes())
+    return h.hexdigest()
 
 
 def _labels(lines: list[str], gold: str) -> np.ndarray:
@@ -64,9 +75,12 @@ def _labels(lines: list[str], gold: str) -> np.ndarray:
 
 
 def build(cache: Path) -> dict:
+    fingerprint = _fingerprint()
     if cache.exists():
         z = np.load(cache, allow_pickle=True)
-        return {k: z[k] for k in z.files}
+        if "fingerprint" in z.files and str(z["fingerprint"]) == fingerprint:
+            return {k: z[k] for k in z.files}
+        print(f"{cache} was made by other cleaning code: rebuilding", file=sys.stderr)
     from scrapewash.config import Config
     from scrapewash.records import RawDocument
     from scrapewash.tasks import content
@@ -88,12 +102,10 @@ def build(cache: Path) -> dict:
             r = RawDocument(doc_id=k, text=raw[k]["text"], source=name, order=doc_no, url=raw[k].get("url"),
                             input_position=str(doc_no))
             cd = cleaner.clean(r)
-            cur: list[str | None] = [None] * cd.n_input_paragraphs
-            paragraphs = [""] * cd.n_input_paragraphs
+            cur: list[str | None] = [None] * cd.n_input_paragraphs  # what the line model would see
             for i, p in zip(cd.kept_indexes, cd.paragraphs, strict=True):
                 cur[i] = p
-                paragraphs[i] = p
-            idx, x = content.features(paragraphs, cur)
+            idx, x = content.features(cur)
             golds.append(gold[k]["gold"] or "")
             if idx:
                 lines = [cur[i] for i in idx]
@@ -106,7 +118,8 @@ def build(cache: Path) -> dict:
             doc_no += 1
         print(f"{name} {variant}: {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     data = {"x": np.vstack(xs), "y": np.concatenate(ys), "doc": np.array(doc), "set": np.array(group),
-            "words": np.array(words), "text": np.array(texts, dtype=object), "gold": np.array(golds, dtype=object)}
+            "words": np.array(words), "text": np.array(texts, dtype=object), "gold": np.array(golds, dtype=object),
+            "fingerprint": np.array(fingerprint)}
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cache, **data)
     return data

@@ -29,7 +29,7 @@ from prefect.runtime import flow_run
 
 from scrapewash import __version__, schemas
 from scrapewash.config import Config
-from scrapewash.tasks import boilerplate, dedup, finalize, prepare, sign, templates, write
+from scrapewash.tasks import boilerplate, content, dedup, finalize, prepare, sign, templates, write
 from scrapewash.tasks.read import Plan, Shard, plan_inputs
 from scrapewash.tasks.write import RunPaths
 
@@ -158,16 +158,6 @@ def summarize(plan: Plan, prep: list[dict[str, Any]], fin: list[dict[str, Any]],
     }
 
 
-def _line_model(config: Config) -> dict[str, Any] | None:
-    if not config.content.enabled:
-        return None
-    from scrapewash.tasks.content import load_model
-
-    m = load_model(config.content.model)
-    return {"name": m.name, "version": m.version, "trees": int(m.feature.shape[0]),
-            "threshold": config.content.threshold if config.content.threshold is not None else m.default_threshold}
-
-
 def summary_rows(counts: dict[str, Any]) -> list[tuple[str, Any]]:
     """The run summary as (label, value) rows, shared by the artifact and the command line."""
     rows: list[tuple[str, Any]] = [("records in", counts["records_in"]),
@@ -229,6 +219,8 @@ def clean_corpus(inputs: list[str], out: str = "output", config: Config | None =
                     q.add(prepare.quarantine_row(rec, run_id, started))
         rules = boilerplate.load_rules(config.boilerplate.packs, config.boilerplate.disable_rules,
                                        config.boilerplate.extra_rule_dirs)
+        c = config.content
+        line_model = content.model_info(c.model, c.threshold) if c.enabled else None
 
         prep = _results([prepare_shard_task.with_options(task_run_name=f"prepare {s.label}")
                          .submit(s, paths, config, started) for s in plan.shards], "prepare-shard")
@@ -279,7 +271,7 @@ def clean_corpus(inputs: list[str], out: str = "output", config: Config | None =
             "config": config.model_dump(mode="json"),
             "config_fingerprint": config.fingerprint(),
             "rule_packs": rules.versions,
-            "line_model": _line_model(config),
+            "line_model": line_model,
             "schema_versions": dict(schemas.VERSIONS),
             "counts": counts,
             "shards": [{"prepare": p, "finalize": f} for p, f in zip(prep, fin, strict=True)],

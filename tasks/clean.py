@@ -40,9 +40,8 @@ class Cleaner:
                                                     r.near_min_words, r.min_words, r.scope)
             removals.extend(found)
         if self.model is not None:
-            current, found = content.judge(raw.doc_id, paragraphs, current, self.model, self.threshold,
-                                           self.config.content.protect_words,
-                                           self.config.content.keep_headline)
+            current, found = content.judge(raw.doc_id, current, self.model, self.threshold,
+                                           self.config.content.protect_words, self.config.content.keep_headline)
             removals.extend(found)
         removals.sort(key=lambda x: (x.paragraph_index if x.paragraph_index is not None else -1,
                                      x.part != "fragment"))

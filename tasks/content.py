@@ -105,11 +105,12 @@ _EXPLAIN = {
     "rel_pos": "at {:.0%} of the page", "separator": "separator={:.0f}", "linkish": "link-like={:.0f}",
 }
 
+_LOG_SCALED = frozenset({"words", "short_run", "long_distance", "copies_in_doc"})  # stored as log1p
+
 
 @dataclass(frozen=True)
 class _Line:
     words: int
-    chars: int
     stops: int
     sentence_end: bool
     long: bool
@@ -142,15 +143,21 @@ def _describe(text: str) -> tuple[_Line, list[float]]:
     headline = 3 <= n <= 16 and not end and title >= 0.5
     own.append(float(headline))
     mark = n <= 12 and bool(_COMMENT_MARK.match(stripped))
-    return _Line(n, chars, stops, end, long, headline, mark), own
+    return _Line(n, stops, end, long, headline, mark), own
 
 
-def features(paragraphs: list[str], current: list[str | None]) -> tuple[list[int], np.ndarray]:
-    """Feature rows for the lines still present in ``current`` (indexes into ``paragraphs``)."""
+def features(current: list[str | None]) -> tuple[list[int], np.ndarray]:
+    """Feature rows for the lines still present in ``current`` (``None``: removed by an earlier stage),
+    with their indexes in ``current``."""
+    idx, _, x = _featurize(current)
+    return idx, x
+
+
+def _featurize(current: list[str | None]) -> tuple[list[int], list[_Line], np.ndarray]:
     idx = [i for i, p in enumerate(current) if p is not None]
     m = len(idx)
     if not m:
-        return idx, np.zeros((0, len(FEATURES)), dtype=np.float32)
+        return idx, [], np.zeros((0, len(FEATURES)), dtype=np.float32)
     lines: list[_Line] = []
     own: list[list[float]] = []
     for i in idx:
@@ -233,64 +240,53 @@ def features(paragraphs: list[str], current: list[str | None]) -> tuple[list[int
     ])
     x = np.hstack([np.array(own, dtype=np.float64), ctx]).astype(np.float32)
     assert x.shape[1] == len(FEATURES)
-    return idx, x
+    return idx, lines, x
 
 
 class ContentModel:
-    """Gradient-boosted trees stored as arrays; ``score`` gives P(content) per row."""
+    """Gradient-boosted trees stored as arrays; ``score`` gives P(content) per row.
+
+    All trees' nodes live in flat arrays (tree ``t``'s node ``k`` at ``offset[t] + k``); a leaf's
+    children point at itself, so walking ``max_depth`` steps lands every row on its leaf.
+    """
 
     def __init__(self, spec: dict):
         self.name = spec["name"]
         self.version = int(spec["version"])
-        self.features = tuple(spec["features"])
-        if self.features != FEATURES:
+        if tuple(spec["features"]) != FEATURES:
             raise ValueError(f"model {self.name} was trained on other features than this version computes")
         self.base = float(spec["base_score"])
         self.default_threshold = float(spec.get("threshold", 0.5))
-        trees = spec["trees"]
-        size = max(len(t["feature"]) for t in trees)
-        n = len(trees)
-        self.feature = np.zeros((n, size), dtype=np.int32)
-        self.threshold = np.zeros((n, size), dtype=np.float64)
-        self.left = np.zeros((n, size), dtype=np.int32)
-        self.right = np.zeros((n, size), dtype=np.int32)
-        self.value = np.zeros((n, size), dtype=np.float64)
-        self.leaf = np.ones((n, size), dtype=bool)
-        for t, tree in enumerate(trees):
-            k = len(tree["feature"])
-            self.feature[t, :k] = tree["feature"]
-            self.threshold[t, :k] = tree["threshold"]
-            self.left[t, :k] = tree["left"]
-            self.right[t, :k] = tree["right"]
-            self.value[t, :k] = tree["value"]
-            self.leaf[t, :k] = np.array(tree["left"]) < 0
         self.depth = int(spec.get("max_depth", 16))
-        self._flat: tuple[np.ndarray, ...] | None = None
-        self.importance = spec.get("importance", {})
+        trees = spec["trees"]
+        self.n_trees = len(trees)
+        sizes = np.array([len(t["feature"]) for t in trees])
+        self.roots = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        offset = np.repeat(self.roots, sizes)
+        own = np.arange(int(sizes.sum()))
+        left = np.concatenate([t["left"] for t in trees]).astype(np.int64)
+        right = np.concatenate([t["right"] for t in trees]).astype(np.int64)
+        leaf = left < 0
+        self.feature = np.concatenate([t["feature"] for t in trees]).astype(np.int64)
+        self.threshold = np.concatenate([t["threshold"] for t in trees]).astype(np.float64)
+        self.value = np.concatenate([t["value"] for t in trees]).astype(np.float64)
+        self.left = np.where(leaf, own, left + offset)
+        self.right = np.where(leaf, own, right + offset)
+        importance = spec.get("importance", {})
+        self.explained = [f for f in sorted(importance, key=importance.get, reverse=True) if f in _EXPLAIN]
 
     def margin(self, x: np.ndarray) -> np.ndarray:
-        """Sum of the trees' leaf values for each row, all trees walked at once (flat node arrays)."""
+        """Sum of the trees' leaf values for each row, all trees walked at once."""
         n = x.shape[0]
         if not n:
             return np.zeros(0)
-        if self._flat is None:
-            t, size = self.feature.shape
-            offset = (np.arange(t) * size)[:, None]
-            leaf = self.leaf
-            self._flat = (
-                self.feature.ravel(), self.threshold.ravel(),
-                np.where(leaf, np.arange(t * size).reshape(t, size), self.left + offset).ravel(),
-                np.where(leaf, np.arange(t * size).reshape(t, size), self.right + offset).ravel(),
-                self.value.ravel(), (np.arange(t) * size),
-            )
-        feature, threshold, left, right, value, roots = self._flat
         xd = x.astype(np.float64, copy=False)
-        node = np.broadcast_to(roots, (n, len(roots))).copy()  # (rows, trees)
+        node = np.broadcast_to(self.roots, (n, self.n_trees)).copy()  # (rows, trees)
         rows = np.arange(n)[:, None]
         for _ in range(self.depth):
-            go_left = xd[rows, feature[node]] <= threshold[node]
-            node = np.where(go_left, left[node], right[node])  # leaves point at themselves
-        return self.base + value[node].sum(axis=1)
+            go_left = xd[rows, self.feature[node]] <= self.threshold[node]
+            node = np.where(go_left, self.left[node], self.right[node])
+        return self.base + self.value[node].sum(axis=1)
 
     def score(self, x: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-self.margin(x)))
@@ -302,58 +298,58 @@ def load_model(name: str = DEFAULT_MODEL) -> ContentModel:
     return ContentModel(json.loads(path.read_text(encoding="utf-8")))
 
 
+def model_info(name: str, threshold: float | None) -> dict:
+    """What a run records about its line model (loading it, so a bad model fails before any work)."""
+    m = load_model(name)
+    return {"name": m.name, "version": m.version, "trees": m.n_trees,
+            "threshold": threshold if threshold is not None else m.default_threshold}
+
+
 def explain(row: np.ndarray, model: ContentModel, top: int = 4) -> str:
-    names = [f for f in sorted(model.importance, key=model.importance.get, reverse=True) if f in _EXPLAIN]
+    """The ``top`` most important signals the model weighs, with this row's values, in words."""
     parts = []
-    for f in names[:top]:
-        parts.append(_EXPLAIN[f].format(float(row[FEATURES.index(f)]) if f not in ("words", "short_run",
-                     "long_distance", "copies_in_doc") else math.expm1(float(row[FEATURES.index(f)]))))
+    for f in model.explained[:top]:
+        v = float(row[FEATURES.index(f)])
+        parts.append(_EXPLAIN[f].format(math.expm1(v) if f in _LOG_SCALED else v))
     return "; ".join(parts)
 
 
-def headline_position(lines: list[str]) -> int | None:
+def _headline_position(texts: list[str], lines: list[_Line]) -> int | None:
     """The page's headline: a 3-30 word line without end punctuation just before the first long sentence.
 
     Gold cleaning in the benchmark sets leaves titles out, so the model learned to drop them;
     a dataset of articles keeps them, so this line is protected from the model.
     """
-    first_body = None
-    for k, text in enumerate(lines):
-        line, _ = _describe(text)
-        if line.long and line.sentence_end:
-            first_body = k
-            break
+    first_body = next((k for k, line in enumerate(lines) if line.long and line.sentence_end), None)
     if not first_body:
         return None
     for k in range(first_body - 1, max(first_body - 3, -1), -1):
-        stripped = lines[k].strip()
+        stripped = texts[k].strip()
         n = len(_WORD.findall(stripped))
         if 3 <= n <= 30 and not re.search(r"[.!?:]$", stripped) and not _SEPARATORS.search(stripped):
             return k
     return None
 
 
-def judge(doc_id: str, paragraphs: list[str], current: list[str | None], model: ContentModel,
-          threshold: float, protect_words: int, keep_headline: bool = True
-          ) -> tuple[list[str | None], list[Removal]]:
-    """Remove the present lines the model scores below ``threshold``.
+def judge(doc_id: str, current: list[str | None], model: ContentModel, threshold: float, protect_words: int,
+          keep_headline: bool = True) -> tuple[list[str | None], list[Removal]]:
+    """Remove the present lines of ``current`` the model scores below ``threshold``.
 
     Never removed: lines of at least ``protect_words`` words, and (``keep_headline``) the headline.
     """
-    idx, x = features(paragraphs, current)
+    idx, lines, x = _featurize(current)
     if not idx:
         return current, []
     p = model.score(x)
-    headline = headline_position([current[i] for i in idx]) if keep_headline else None  # type: ignore[misc]
+    texts: list[str] = [current[i] for i in idx]  # type: ignore[misc]
+    headline = _headline_position(texts, lines) if keep_headline else None
     out = list(current)
     removals: list[Removal] = []
-    for k, i in enumerate(idx):
-        text = current[i]
-        if p[k] >= threshold or k == headline or len(text.split()) >= protect_words:  # type: ignore[union-attr]
+    for k, (i, text) in enumerate(zip(idx, texts, strict=True)):
+        if p[k] >= threshold or k == headline or len(text.split()) >= protect_words:
             continue
         out[i] = None
-        removals.append(Removal(doc_id, i, text, "low_content", "paragraph", 1,  # type: ignore[arg-type]
-                                rule=model.name,
+        removals.append(Removal(doc_id, i, text, "low_content", "paragraph", 1, rule=model.name,
                                 detail=f"score {p[k]:.2f} < {threshold:.2f}: {explain(x[k], model)}"))
     if len(removals) == len(idx):
         return current, []  # never empty a page on the model's word alone

@@ -35,7 +35,7 @@ def _page() -> str:
 
 def test_features_have_one_column_per_name():
     lines = _page().split("\n")
-    idx, x = content.features(lines, list(lines))
+    idx, x = content.features(list(lines))
     assert idx == list(range(len(lines)))
     assert x.shape == (len(lines), len(content.FEATURES))
     assert np.isfinite(x).all()
@@ -45,9 +45,9 @@ def test_features_have_one_column_per_name():
     # lines removed before the model still count as "rule removals nearby"
     current = list(lines)
     current[1] = None
-    _, x2 = content.features(lines, current)
+    _, x2 = content.features(current)
     assert x2.shape[0] == len(lines) - 1 and x2[0, col("rule_removed_near")] == 1
-    assert content.features([], [])[1].shape == (0, len(content.FEATURES))
+    assert content.features([])[1].shape == (0, len(content.FEATURES))
 
 
 def test_trees_are_evaluated_like_their_definition():
@@ -93,13 +93,13 @@ def test_long_lines_and_the_headline_are_protected():
     lines = _page().split("\n")
     model = content.load_model()
     # a threshold above every score removes all but the protected lines
-    out, removals = content.judge("p", lines, list(lines), model, threshold=1.01, protect_words=30)
+    out, removals = content.judge("p", list(lines), model, threshold=1.01, protect_words=30)
     kept = [p for p in out if p is not None]
     assert kept == [HEADLINE] + BODY
-    out, _ = content.judge("p", lines, list(lines), model, threshold=1.01, protect_words=30, keep_headline=False)
+    out, _ = content.judge("p", list(lines), model, threshold=1.01, protect_words=30, keep_headline=False)
     assert [p for p in out if p is not None] == BODY
     # never empties a page on the model's word alone
-    out, removals = content.judge("p", NAV, list(NAV), model, threshold=1.01, protect_words=30)
+    out, removals = content.judge("p", list(NAV), model, threshold=1.01, protect_words=30)
     assert out == NAV and removals == []
 
 
