@@ -46,6 +46,7 @@ def run(docs, truth, out: Path, raw: bool):
     cfg = Config()
     if raw:
         cfg = Config.model_validate({"boilerplate": {"enabled": False}, "repeats": {"enabled": False},
+                                     "content": {"enabled": False},
                                      "templates": {"enabled": False}, "paragraph_dedup": {"enabled": False}})
     flow = clean_corpus.with_options(task_runner=ThreadPoolTaskRunner(max_workers=2))
     dest = out / ("raw" if raw else "clean")
