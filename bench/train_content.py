@@ -1,6 +1,6 @@
 """Train and validate the line model (``tasks/models/content-v*.json``).
 
-    python bench/train_content.py [--out tasks/models/content-v1.json] [--trees 200]
+    python bench/train_content.py [--out tasks/models/content-v2.json] [--trees 200]
 
 Needs ``lightgbm`` (``pip install -e ".[train]"``) and ../shared/evaldata beside the checkout.
 
@@ -43,7 +43,7 @@ def _fingerprint() -> str:
     """What the cached features depend on: the cleaning code and rule packs before the line model."""
     h = hashlib.blake2b(digest_size=8)
     tasks = ROOT / "tasks"
-    for f in [*(tasks / n for n in ("encoding.py", "boilerplate.py", "repeats.py", "content.py")),
+    for f in [*(tasks / n for n in ("encoding.py", "boilerplate.py", "repeats.py", "content.py", "clean.py")),
               *sorted((tasks / "rules").glob("*.toml"))]:
         h.update(f.read_bytes())
     return h.hexdigest()
@@ -105,7 +105,7 @@ def build(cache: Path) -> dict:
             cur: list[str | None] = [None] * cd.n_input_paragraphs  # what the line model would see
             for i, p in zip(cd.kept_indexes, cd.paragraphs, strict=True):
                 cur[i] = p
-            idx, x = content.features(cur)
+            idx, x = content.features(cur, cd.blocks)
             golds.append(gold[k]["gold"] or "")
             if idx:
                 lines = [cur[i] for i in idx]
@@ -196,7 +196,7 @@ def export(booster, features: tuple[str, ...], threshold: float, path: Path, ver
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=str(ROOT / "tasks" / "models" / "content-v1.json"))
+    ap.add_argument("--out", default=str(ROOT / "tasks" / "models" / "content-v2.json"))
     ap.add_argument("--cache", default=str(ROOT / "bench" / "out" / "content-features.npz"))
     ap.add_argument("--trees", type=int, default=400)
     ap.add_argument("--leaves", type=int, default=31)
@@ -238,7 +238,7 @@ def main() -> int:
             if label == "5 folds by page" and no_loss and np.mean(f) > best[0]:
                 best = (float(np.mean(f)), t)
     booster = train(x, y, args.trees, args.leaves, w)
-    export(booster, FEATURES, best[1], Path(args.out), 1)
+    export(booster, FEATURES, best[1], Path(args.out), 2)
     from scrapewash.tasks.content import ContentModel
 
     sample = x[:: max(1, len(x) // 20000)]

@@ -28,7 +28,7 @@ from prefect.futures import PrefectFuture, wait
 from prefect.runtime import flow_run
 
 from scrapewash import __version__, schemas
-from scrapewash.config import Config
+from scrapewash.config import Config, ParagraphDedupConfig
 from scrapewash.tasks import boilerplate, content, dedup, finalize, prepare, sign, templates, write
 from scrapewash.tasks.read import Plan, Shard, plan_inputs
 from scrapewash.tasks.write import RunPaths
@@ -65,8 +65,9 @@ def find_duplicates_task(signed: list[str], config: Config, decisions: str) -> d
 
 
 @task(name="find-duplicate-paragraphs", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
-def find_duplicate_paragraphs_task(signed: list[str], decisions: str, out: str) -> dict[str, Any]:
-    return dedup.find_duplicate_paragraphs([Path(p) for p in signed], Path(decisions), Path(out))
+def find_duplicate_paragraphs_task(signed: list[str], decisions: str, out: str,
+                                   cfg: ParagraphDedupConfig) -> dict[str, Any]:
+    return dedup.find_duplicate_paragraphs([Path(p) for p in signed], Path(decisions), Path(out), cfg)
 
 
 @task(name="finalize-shard", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
@@ -242,9 +243,11 @@ def clean_corpus(inputs: list[str], out: str = "output", config: Config | None =
                     dup["candidate_pairs"], dup["verified_pairs"], dup["clusters"], dup["duplicates_removed"])
         paragraph_decisions = str(paths.staging / "paragraph-decisions.parquet")
         if config.paragraph_dedup.enabled:
-            pdup = find_duplicate_paragraphs_task.submit(signed, decisions, paragraph_decisions).result()
-            logger.info("duplicate paragraphs across documents: %d of %d judged",
-                        pdup["duplicate_paragraphs"], pdup["paragraphs_judged"])
+            pdup = find_duplicate_paragraphs_task.submit(signed, decisions, paragraph_decisions,
+                                                         config.paragraph_dedup).result()
+            logger.info("duplicate paragraphs across documents: %d exact of %d judged, %d near of %d judged",
+                        pdup["exact_duplicates"], pdup["paragraphs_judged"], pdup.get("near_duplicates", 0),
+                        pdup.get("near_judged", 0))
             dup["paragraphs"] = pdup
         dup["templates"] = tpl
         fin = _results([finalize_shard_task.with_options(task_run_name=f"finalize {s.label}")

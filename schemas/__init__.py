@@ -16,7 +16,7 @@ SCHEMA_VERSION_KEY = b"scrapewash.schema_version"
 DOCUMENTS_VERSION = 1
 REMOVED_VERSION = 1
 QUARANTINE_VERSION = 1
-STAGED_VERSION = 1
+STAGED_VERSION = 2
 
 #: Reasons a paragraph, fragment or document can be removed for.
 REASONS = (
@@ -128,6 +128,8 @@ def staged_schema() -> pa.Schema:
                 pa.field("site", pa.string(), nullable=False),
                 pa.field("paragraphs", pa.list_(pa.string()), nullable=False),  # kept so far
                 pa.field("pindex", pa.list_(pa.int32()), nullable=False),  # their input indexes
+                pa.field("pnear", pa.list_(pa.int32()), nullable=False),  # paragraphs judged as near copies
+                pa.field("pkeys", pa.list_(pa.uint64()), nullable=False),  # their band keys, 16 per paragraph
                 pa.field("tkeys", pa.list_(pa.uint64()), nullable=False),  # their template keys
                 pa.field("twords", pa.list_(pa.int32()), nullable=False),  # their word counts
                 # template keys and word counts of the lines the line model removed: still evidence
@@ -156,6 +158,8 @@ def signed_schema(num_perm: int) -> pa.Schema:
                 pa.field("signature", pa.list_(pa.uint32(), num_perm)),  # null: too short to sign
                 pa.field("phash", pa.list_(pa.uint64()), nullable=False),  # exact keys of judged paragraphs
                 pa.field("pindex", pa.list_(pa.int32()), nullable=False),  # their input indexes
+                pa.field("pnear", pa.list_(pa.int32()), nullable=False),  # paragraphs judged as near copies
+                pa.field("pkeys", pa.list_(pa.uint64()), nullable=False),  # their band keys, 16 per paragraph
             ]
         ),
         "signed",

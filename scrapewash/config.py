@@ -97,7 +97,7 @@ class ContentConfig(_Section):
         description="Judge each remaining line by its position and context (navigation runs, page head "
         "and tail, short lines far from the body) with the bundled line model.",
     )
-    model: str = Field("content-v1", description="Line model: a bundled name or a path to a model .json.")
+    model: str = Field("content-v2", description="Line model: a bundled name or a path to a model .json.")
     threshold: float | None = Field(
         None, ge=0, le=1,
         description="Lines scored below this are removed (default: the model's measured threshold).",
@@ -108,6 +108,11 @@ class ContentConfig(_Section):
     keep_headline: bool = Field(
         True,
         description="Never let the line model remove the headline (the title-like line just before the body).",
+    )
+    keep_lead_in: bool = Field(
+        True,
+        description="Never let the line model remove a line that runs on, in the same block, into a protected "
+        "long line (the first line of a hard-wrapped paragraph, a sub-heading set on the paragraph).",
     )
 
 
@@ -124,6 +129,9 @@ class TemplatesConfig(_Section):
     short_words: int = Field(10, ge=1, description="Paragraphs under this many words count as short.")
 
 
+NEAR_MIN_WORDS = 15
+
+
 class ParagraphDedupConfig(_Section):
     enabled: bool = Field(
         True, description="Remove paragraphs that repeat a paragraph of an earlier document (first copy kept)."
@@ -133,6 +141,19 @@ class ParagraphDedupConfig(_Section):
         description="Paragraphs shorter than this (in words) are too short to judge across documents "
         "(measured on the dev sets: 4 beats 8 and 16 on raw page dumps and ties on extractor output).",
     )
+    near: bool = Field(
+        True, description="After the exact pass, also remove paragraphs that nearly repeat (MinHash, verified "
+        "Jaccard of word shingles) a paragraph of an earlier document.",
+    )
+    near_min_words: int = Field(
+        NEAR_MIN_WORDS, ge=3,
+        description="Paragraphs shorter than this (in words) are too short to judge as near copies.",
+    )
+    near_threshold: float = Field(
+        0.7, gt=0, le=1, description="Verified Jaccard similarity of word shingles from which two paragraphs "
+        "are near copies.",
+    )
+    near_shingle_words: int = Field(3, ge=1, le=8, description="Word n-gram size of the paragraph shingles.")
 
 
 class DedupConfig(_Section):

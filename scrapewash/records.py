@@ -57,6 +57,7 @@ class CleanDocument:
     n_input_paragraphs: int
     encoding_fixes: list[str]
     removals: list[Removal] = field(default_factory=list)
+    blocks: list[int] | None = None  # block number of every input paragraph (blank-line separated)
 
     @property
     def n_removed_paragraphs(self) -> int:

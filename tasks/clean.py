@@ -28,7 +28,7 @@ class Cleaner:
 
     def clean(self, raw: RawDocument) -> CleanDocument:
         text, fixes = encoding.repair(raw.text, self.config.encoding, raw.decode_fixes)
-        paragraphs = encoding.split_paragraphs(text)
+        paragraphs, blocks = encoding.split_blocks(text)
         current: list[str | None] = list(paragraphs)
         removals: list[Removal] = []
         if self.rules is not None:
@@ -41,10 +41,11 @@ class Cleaner:
             removals.extend(found)
         if self.model is not None:
             current, found = content.judge(raw.doc_id, current, self.model, self.threshold,
-                                           self.config.content.protect_words, self.config.content.keep_headline)
+                                           self.config.content.protect_words, self.config.content.keep_headline,
+                                           blocks, self.config.content.keep_lead_in)
             removals.extend(found)
         removals.sort(key=lambda x: (x.paragraph_index if x.paragraph_index is not None else -1,
                                      x.part != "fragment"))
         idx = [i for i, p in enumerate(current) if p is not None]
         return CleanDocument(raw, [current[i] for i in idx], idx, len(paragraphs), fixes,  # type: ignore[misc]
-                             removals)
+                             removals, blocks)

@@ -36,7 +36,7 @@ import numpy as np
 from scrapewash.records import Removal
 
 MODELS_DIR = Path(__file__).with_name("models")
-DEFAULT_MODEL = "content-v1"
+DEFAULT_MODEL = "content-v2"
 
 _WORD = re.compile(r"\w+")
 _SENT_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
@@ -95,6 +95,9 @@ FEATURES = (
     "win10_long", "before_first_long", "after_last_long", "long_distance", "short_run", "rule_removed_near",
     "copies_in_doc", "win2_stop_share", "win3_sentence_end", "win3_headline_like",
     "comment_markers_above", "comment_markers_below", "same_length_lines",
+    # its block (lines not separated by a blank line)
+    "doc_block_share", "block_lines", "block_words", "block_index", "block_left", "block_stop_share",
+    "prev_open_in_block", "open_in_block",
 )
 _EXPLAIN = {
     "words": "{:.0f} words", "stop_share": "{:.0%} function words", "sentence_end": "sentence end={:.0f}",
@@ -146,14 +149,36 @@ def _describe(text: str) -> tuple[_Line, list[float]]:
     return _Line(n, stops, end, long, headline, mark), own
 
 
-def features(current: list[str | None]) -> tuple[list[int], np.ndarray]:
+def features(current: list[str | None], blocks: list[int] | None = None) -> tuple[list[int], np.ndarray]:
     """Feature rows for the lines still present in ``current`` (``None``: removed by an earlier stage),
-    with their indexes in ``current``."""
-    idx, _, x = _featurize(current)
+    with their indexes in ``current``. ``blocks`` gives each line's block (lines not separated by a
+    blank line share one); without it every line is its own block."""
+    idx, _, x = _featurize(current, blocks)
     return idx, x
 
 
-def _featurize(current: list[str | None]) -> tuple[list[int], list[_Line], np.ndarray]:
+def _block_features(idx: list[int], lines: list[_Line], blocks: list[int] | None) -> np.ndarray:
+    m = len(idx)
+    b = np.array([blocks[i] for i in idx] if blocks is not None else idx, dtype=np.int64)
+    words = np.array([ln.words for ln in lines], dtype=np.float64)
+    stops = np.array([ln.stops for ln in lines], dtype=np.float64)
+    ends = np.array([ln.sentence_end for ln in lines], dtype=bool)
+    _, start, inv, counts = np.unique(b, return_index=True, return_inverse=True, return_counts=True)
+    bwords = np.bincount(inv, weights=words)
+    bstops = np.bincount(inv, weights=stops)
+    index = np.arange(m) - start[inv]  # b is non-decreasing, so a block's lines are contiguous
+    same_prev = np.concatenate(([False], b[1:] == b[:-1]))
+    same_next = np.concatenate((b[1:] == b[:-1], [False]))
+    prev_open = same_prev & ~np.concatenate(([True], ends[:-1]))
+    return np.column_stack([
+        np.full(m, len(counts) / m), np.log1p(counts[inv]), np.log1p(bwords[inv]), np.log1p(index),
+        np.log1p(counts[inv] - 1 - index), bstops[inv] / np.maximum(bwords[inv], 1),
+        prev_open, same_next & ~ends,
+    ])
+
+
+def _featurize(current: list[str | None],
+               blocks: list[int] | None = None) -> tuple[list[int], list[_Line], np.ndarray]:
     idx = [i for i, p in enumerate(current) if p is not None]
     m = len(idx)
     if not m:
@@ -237,6 +262,7 @@ def _featurize(current: list[str | None]) -> tuple[list[int], list[_Line], np.nd
         np.log1p(run), near_removed, np.log1p(np.array([copies[k_] - 1 for k_ in keys], dtype=np.float64)),
         win2_stop, window_mean(ends, 3), window_mean(heads, 3),
         np.log1p(marks_above), np.log1p(marks_below), np.log1p(same_len),
+        _block_features(idx, lines, blocks),
     ])
     x = np.hstack([np.array(own, dtype=np.float64), ctx]).astype(np.float32)
     assert x.shape[1] == len(FEATURES)
@@ -332,12 +358,15 @@ def _headline_position(texts: list[str], lines: list[_Line]) -> int | None:
 
 
 def judge(doc_id: str, current: list[str | None], model: ContentModel, threshold: float, protect_words: int,
-          keep_headline: bool = True) -> tuple[list[str | None], list[Removal]]:
+          keep_headline: bool = True, blocks: list[int] | None = None,
+          keep_lead_in: bool = True) -> tuple[list[str | None], list[Removal]]:
     """Remove the present lines of ``current`` the model scores below ``threshold``.
 
-    Never removed: lines of at least ``protect_words`` words, and (``keep_headline``) the headline.
+    Never removed: lines of at least ``protect_words`` words, (``keep_headline``) the headline, and
+    (``keep_lead_in``, with ``blocks``) a line followed in its block by a line of ``protect_words``
+    words or more.
     """
-    idx, lines, x = _featurize(current)
+    idx, lines, x = _featurize(current, blocks)
     if not idx:
         return current, []
     p = model.score(x)
@@ -345,8 +374,12 @@ def judge(doc_id: str, current: list[str | None], model: ContentModel, threshold
     headline = _headline_position(texts, lines) if keep_headline else None
     out = list(current)
     removals: list[Removal] = []
+    lead_ins: set[int] = set()
+    if keep_lead_in and blocks is not None:
+        lead_ins = {k for k in range(len(idx) - 1)
+                    if blocks[idx[k]] == blocks[idx[k + 1]] and lines[k + 1].words >= protect_words}
     for k, (i, text) in enumerate(zip(idx, texts, strict=True)):
-        if p[k] >= threshold or k == headline or len(text.split()) >= protect_words:
+        if p[k] >= threshold or k == headline or k in lead_ins or len(text.split()) >= protect_words:
             continue
         out[i] = None
         removals.append(Removal(doc_id, i, text, "low_content", "paragraph", 1, rule=model.name,

@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from scrapewash.config import DedupConfig
+from scrapewash.config import DedupConfig, ParagraphDedupConfig
 from scrapewash.tasks import minhash
 
 ESTIMATE_MARGIN = 0.15
@@ -172,6 +172,26 @@ def find_duplicates(prepared: list[Path], cfg: DedupConfig, decisions_path: Path
     return stats
 
 
+PARAGRAPH_PERM = 64
+PARAGRAPH_BANDS = 16
+PARAGRAPH_ROWS = 4
+
+
+def paragraph_shingles(text: str, shingle_words: int) -> np.ndarray:
+    """Distinct word-shingle hashes of one paragraph (the unit near-copies of paragraphs are judged on)."""
+    return np.unique(minhash.shingle_hashes(minhash.token_hashes(minhash.tokens(text)), shingle_words))
+
+
+def paragraph_band_keys(sets: list[np.ndarray], seed: int) -> np.ndarray:
+    """LSH band keys ``[len(sets), PARAGRAPH_BANDS]`` of paragraphs' shingle sets.
+
+    64 permutations in 16 bands of 4 rows: a pair at Jaccard 0.7 shares a band
+    with probability 0.99, at 0.5 with 0.64, at 0.3 with 0.12.
+    """
+    sigs = minhash.signatures(sets, minhash.permutations(PARAGRAPH_PERM, seed))
+    return minhash.band_keys(sigs, PARAGRAPH_BANDS, PARAGRAPH_ROWS)
+
+
 PARAGRAPH_DECISIONS_SCHEMA = pa.schema(
     [
         pa.field("order", pa.int64(), nullable=False),
@@ -179,20 +199,21 @@ PARAGRAPH_DECISIONS_SCHEMA = pa.schema(
         pa.field("duplicate_of", pa.string(), nullable=False),
         pa.field("duplicate_of_order", pa.int64(), nullable=False),
         pa.field("duplicate_of_paragraph", pa.int32(), nullable=False),
+        pa.field("similarity", pa.float32(), nullable=False),  # 1.0 for exact copies
     ]
 )
 
 
-def find_duplicate_paragraphs(signed: list[Path], decisions_path: Path, out: Path) -> dict[str, Any]:
-    """Paragraphs that repeat (exactly, case/punctuation/spacing folded) a paragraph of an
-    earlier document. Documents already removed as near-duplicates take no part; the first
-    occurrence in input order is kept."""
-    t0 = time.perf_counter()
-    removed_docs: set[int] = set()
-    if decisions_path.exists():
-        d = pq.read_table(decisions_path, columns=["order", "keep"])
-        removed_docs = {o for o, k in zip(d["order"].to_pylist(), d["keep"].to_pylist(), strict=True) if not k}
-    orders, hashes, pidx, ids = [], [], [], {}
+def _removed_documents(decisions_path: Path) -> set[int]:
+    if not decisions_path.exists():
+        return set()
+    d = pq.read_table(decisions_path, columns=["order", "keep"])
+    return {o for o, k in zip(d["order"].to_pylist(), d["keep"].to_pylist(), strict=True) if not k}
+
+
+def _exact_paragraph_duplicates(signed: list[Path], removed_docs: set[int],
+                                ids: dict[int, str]) -> tuple[list[dict[str, Any]], int]:
+    orders, hashes, pidx = [], [], []
     for f in signed:
         t = pq.read_table(f, columns=["order", "doc_id", "phash", "pindex"])
         if t.num_rows == 0:
@@ -202,27 +223,138 @@ def find_duplicate_paragraphs(signed: list[Path], decisions_path: Path, out: Pat
         orders.append(np.repeat(t["order"].to_numpy(), lens))
         hashes.append(pc.list_flatten(t["phash"]).to_numpy(zero_copy_only=False))
         pidx.append(pc.list_flatten(t["pindex"]).to_numpy(zero_copy_only=False))
-    rows: list[dict[str, Any]] = []
-    judged = 0
-    if orders:
-        order = np.concatenate(orders)
-        h = np.concatenate(hashes).astype(np.uint64)
-        p = np.concatenate(pidx).astype(np.int32)
-        if removed_docs:
-            live = ~np.isin(order, np.fromiter(removed_docs, dtype=np.int64))
-            order, h, p = order[live], h[live], p[live]
-        judged = len(h)
-        srt = np.lexsort((p, order, h))
-        order, h, p = order[srt], h[srt], p[srt]
-        first = np.concatenate(([True], h[1:] != h[:-1])) if len(h) else np.empty(0, bool)
-        head = np.maximum.accumulate(np.where(first, np.arange(len(h)), 0)) if len(h) else np.empty(0, int)
-        for i in np.flatnonzero(~first).tolist():
-            j = int(head[i])
-            if order[i] == order[j]:
-                continue  # a repeat inside one document is the in-document stage's business
-            rows.append({"order": int(order[i]), "paragraph_index": int(p[i]), "duplicate_of": ids[int(order[j])],
-                         "duplicate_of_order": int(order[j]), "duplicate_of_paragraph": int(p[j])})
+    if not orders:
+        return [], 0
+    order = np.concatenate(orders)
+    h = np.concatenate(hashes).astype(np.uint64)
+    p = np.concatenate(pidx).astype(np.int32)
+    if removed_docs:
+        live = ~np.isin(order, np.fromiter(removed_docs, dtype=np.int64))
+        order, h, p = order[live], h[live], p[live]
+    srt = np.lexsort((p, order, h))
+    order, h, p = order[srt], h[srt], p[srt]
+    first = np.concatenate(([True], h[1:] != h[:-1])) if len(h) else np.empty(0, bool)
+    head = np.maximum.accumulate(np.where(first, np.arange(len(h)), 0)) if len(h) else np.empty(0, int)
+    rows = []
+    for i in np.flatnonzero(~first).tolist():
+        j = int(head[i])
+        if order[i] == order[j]:
+            continue  # a repeat inside one document is the in-document stage's business
+        rows.append({"order": int(order[i]), "paragraph_index": int(p[i]), "duplicate_of": ids[int(order[j])],
+                     "duplicate_of_order": int(order[j]), "duplicate_of_paragraph": int(p[j]), "similarity": 1.0})
+    return rows, len(h)
+
+
+def _paragraph_texts(prepared: list[Path], wanted: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
+    """The texts of the wanted (order, paragraph index) pairs, read back from the prepared shards."""
+    out: dict[tuple[int, int], str] = {}
+    if not wanted:
+        return out
+    values = pa.array(sorted({o for o, _ in wanted}), type=pa.int64())
+    for f in prepared:
+        if not f.exists():
+            continue
+        t = pq.read_table(f, columns=["order", "paragraphs", "pindex"])
+        t = t.filter(pc.is_in(t["order"], value_set=values))
+        for o, paras, pidx in zip(t["order"].to_pylist(), t["paragraphs"].to_pylist(), t["pindex"].to_pylist(),
+                                  strict=True):
+            for text, i in zip(paras, pidx, strict=True):
+                if (o, i) in wanted:
+                    out[(o, i)] = text
+    return out
+
+
+def _near_paragraph_duplicates(signed: list[Path], prepared: list[Path], removed_docs: set[int],
+                               exact: set[tuple[int, int]], ids: dict[int, str],
+                               cfg: ParagraphDedupConfig) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    orders, pidx, keys = [], [], []
+    for f in signed:
+        t = pq.read_table(f, columns=["order", "pnear", "pkeys"])
+        if t.num_rows == 0:
+            continue
+        lens = pc.list_value_length(t["pnear"]).to_numpy(zero_copy_only=False)
+        orders.append(np.repeat(t["order"].to_numpy(), lens))
+        pidx.append(pc.list_flatten(t["pnear"]).to_numpy(zero_copy_only=False))
+        keys.append(pc.list_flatten(t["pkeys"]).to_numpy(zero_copy_only=False))
+    stats = {"near_judged": 0, "near_candidate_pairs": 0, "near_verified_pairs": 0}
+    if not orders:
+        return [], stats
+    order = np.concatenate(orders).astype(np.int64)
+    p = np.concatenate(pidx).astype(np.int32)
+    k = np.concatenate(keys).astype(np.uint64).reshape(-1, PARAGRAPH_BANDS)
+    live = np.ones(len(order), dtype=bool)
+    if removed_docs:
+        live &= ~np.isin(order, np.fromiter(removed_docs, dtype=np.int64))
+    if exact:
+        live &= np.fromiter(((o, i) not in exact for o, i in zip(order.tolist(), p.tolist(), strict=True)),
+                            dtype=bool, count=len(order))
+    order, p, k = order[live], p[live], k[live]
+    srt = np.lexsort((p, order))  # rows in input order
+    order, p, k = order[srt], p[srt], k[srt]
+    stats["near_judged"] = len(order)
+    pairs = minhash.candidate_pairs(k)
+    if len(pairs):
+        pairs = pairs[order[pairs[:, 0]] != order[pairs[:, 1]]]  # across documents only
+    stats["near_candidate_pairs"] = int(len(pairs))
+    if not len(pairs):
+        return [], stats
+    rows_needed = np.unique(pairs)
+    texts = _paragraph_texts(prepared, {(int(order[r]), int(p[r])) for r in rows_needed.tolist()})
+    sets = {r: paragraph_shingles(texts[(int(order[r]), int(p[r]))], cfg.near_shingle_words)
+            for r in rows_needed.tolist()}
+    # Each paragraph's verified matches among earlier paragraphs (pairs are (earlier, later) rows).
+    earlier: dict[int, list[tuple[int, float]]] = {}
+    for a, b in pairs.tolist():
+        sim = minhash.exact_jaccard(sets[a], sets[b])
+        if sim >= cfg.near_threshold:
+            earlier.setdefault(b, []).append((a, sim))
+            stats["near_verified_pairs"] += 1
+    # In input order: a paragraph goes when it matches an earlier paragraph that was kept, so every
+    # removed paragraph points at a surviving one (chains A~B~C with A!~C keep C).
+    removed: set[int] = set()
+    out = []
+    for b in sorted(earlier):
+        kept = [(a, sim) for a, sim in earlier[b] if a not in removed]
+        if not kept:
+            continue
+        a, sim = min(kept, key=lambda x: (-x[1], x[0]))
+        removed.add(b)
+        out.append({"order": int(order[b]), "paragraph_index": int(p[b]), "duplicate_of": ids[int(order[a])],
+                    "duplicate_of_order": int(order[a]), "duplicate_of_paragraph": int(p[a]),
+                    "similarity": round(sim, 4)})
+    return out, stats
+
+
+def find_duplicate_paragraphs(signed: list[Path], decisions_path: Path, out: Path,
+                              cfg: ParagraphDedupConfig | None = None,
+                              prepared: list[Path] | None = None) -> dict[str, Any]:
+    """Paragraphs that repeat a paragraph of an earlier document, decided corpus-wide.
+
+    Exact pass: paragraphs of at least ``min_words`` words whose folded form
+    (case, punctuation, spacing) equals an earlier document's paragraph. Near
+    pass (``near``): of the rest, paragraphs of at least ``near_min_words``
+    words whose word-shingle Jaccard similarity with a kept paragraph of an
+    earlier document reaches ``near_threshold`` (MinHash LSH for candidates,
+    exact Jaccard to verify). Documents already removed as near-duplicates take
+    no part; the first occurrence in input order is kept.
+    """
+    t0 = time.perf_counter()
+    cfg = cfg or ParagraphDedupConfig()
+    if prepared is None:
+        prepared = [f.parent.parent / "prepared" / f.name for f in signed]
+    removed_docs = _removed_documents(decisions_path)
+    ids: dict[int, str] = {}
+    rows, judged = _exact_paragraph_duplicates(signed, removed_docs, ids)
+    stats: dict[str, Any] = {"paragraphs_judged": judged, "exact_duplicates": len(rows)}
+    if cfg.near:
+        near, nstats = _near_paragraph_duplicates(signed, prepared, removed_docs,
+                                                  {(r["order"], r["paragraph_index"]) for r in rows}, ids, cfg)
+        rows.extend(near)
+        stats.update(nstats)
+        stats["near_duplicates"] = len(near)
     rows.sort(key=lambda r: (r["order"], r["paragraph_index"]))
     out.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(rows, schema=PARAGRAPH_DECISIONS_SCHEMA), out)
-    return {"paragraphs_judged": judged, "duplicate_paragraphs": len(rows), "seconds": time.perf_counter() - t0}
+    stats["duplicate_paragraphs"] = len(rows)
+    stats["seconds"] = time.perf_counter() - t0
+    return stats

@@ -147,9 +147,25 @@ def split_paragraphs(text: str) -> list[str]:
     Scraped text marks paragraphs inconsistently (one newline or a blank line),
     so every line is a paragraph; blank lines carry no content.
     """
-    out = []
+    return split_blocks(text)[0]
+
+
+def split_blocks(text: str) -> tuple[list[str], list[int]]:
+    """:func:`split_paragraphs`, plus the block of each paragraph: lines not
+    separated by a blank line share a block (a hard-wrapped paragraph, a menu, a
+    price box), which the line model reads as context."""
+    out: list[str] = []
+    blocks: list[int] = []
+    block = 0
+    blank = False
     for line in text.split("\n"):
         s = line.strip()
         if s:
+            if blank and out:
+                block += 1
+            blank = False
             out.append(s)
-    return out
+            blocks.append(block)
+        else:
+            blank = True
+    return out, blocks

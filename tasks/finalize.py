@@ -132,8 +132,11 @@ def _finalize_doc(rec, site_templates, dec, para_dups, docs: ParquetSink, remove
             continue
         remove(Removal(doc_id, pindex[i], paragraphs[i], "duplicate_paragraph", "paragraph", 1,
                        duplicate_of=dup["duplicate_of"], duplicate_of_paragraph=dup["duplicate_of_paragraph"],
-                       similarity=1.0,
-                       detail=f"repeats paragraph {dup['duplicate_of_paragraph']} of {dup['duplicate_of']}"), rec)
+                       similarity=dup["similarity"],
+                       detail=(f"repeats paragraph {dup['duplicate_of_paragraph']} of {dup['duplicate_of']}"
+                               if dup["similarity"] >= 1.0 else
+                               f"nearly repeats (Jaccard {dup['similarity']:.2f}) paragraph "
+                               f"{dup['duplicate_of_paragraph']} of {dup['duplicate_of']}")), rec)
         stats["removed_paragraphs"]["duplicate_paragraph"] += 1
         n_removed += 1
     if not final:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 
 import numpy as np
 
@@ -87,7 +88,7 @@ def remove_repeats(
 
 
 def _only_copies(removals: list[Removal], out: list[str | None], paragraphs: list[str | None],
-                 head: int = 5) -> list[Removal]:
+                 head: int = 5, max_prints: int = 3) -> list[Removal]:
     """Keep the removals that look like a scraper's copy; put the other paragraphs back."""
     by_index = {r.paragraph_index: r for r in removals}
 
@@ -99,12 +100,15 @@ def _only_copies(removals: list[Removal], out: list[str | None], paragraphs: lis
                 return True
         return False
 
+    # How often each original is printed: a scraper's copy prints a block two or three times; a
+    # label that returns in every section of the page ("Meal 1", "Eat every 2-3 hours") is structure.
+    copies = Counter(r.duplicate_of_paragraph for r in removals)
     kept = []
     for r in removals:
         i, j = r.paragraph_index, r.duplicate_of_paragraph
         assert i is not None and j is not None
         close = all(p is None for p in paragraphs[j + 1 : i])
-        if close or i < head or in_block(r):
+        if close or i < head or (in_block(r) and copies[j] + 1 <= max_prints):
             kept.append(r)
         else:
             out[i] = r.text

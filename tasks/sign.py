@@ -3,8 +3,9 @@
 Reads ``prepared/shard-NNNNN.parquet`` and the corpus-wide template table and
 writes ``signed/shard-NNNNN.parquet``: per document the text without its site
 template, its word count, its MinHash signature (for near-duplicate documents)
-and the exact keys of its paragraphs long enough to judge (for duplicate
-paragraphs across documents). Small counts are returned.
+and, for duplicate paragraphs across documents, the exact keys of its
+paragraphs long enough to judge and the LSH band keys of those long enough to
+judge as near copies. Small counts are returned.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pyarrow.parquet as pq
 
 from scrapewash import schemas
 from scrapewash.config import Config
-from scrapewash.tasks import minhash, repeats, templates
+from scrapewash.tasks import dedup, minhash, repeats, templates
 from scrapewash.tasks.write import ParquetSink, RunPaths
 
 
@@ -57,14 +58,22 @@ def sign_shard(shard_index: int, paths: RunPaths, config: Config, templates_path
                         sig = minhash.signature(minhash.shingle_hashes(minhash.token_hashes(toks),
                                                                        d.shingle_words), perms).tolist()
                         stats["signed"] += 1
-                    phash, pindex = [], []
+                    phash, pindex, pnear, pkeys = [], [], [], []
                     if pd.enabled:
+                        near_sets = []
                         for i in keep:
                             p = rec["paragraphs"][i]
-                            if len(p.split()) >= pd.min_words:
+                            n_words = len(p.split())
+                            if n_words >= pd.min_words:
                                 phash.append(int.from_bytes(repeats.paragraph_hash(p), "little"))
                                 pindex.append(rec["pindex"][i])
+                            if pd.near and n_words >= pd.near_min_words:
+                                pnear.append(rec["pindex"][i])
+                                near_sets.append(dedup.paragraph_shingles(p, pd.near_shingle_words))
+                        if near_sets:
+                            pkeys = dedup.paragraph_band_keys(near_sets, config.dedup.seed).ravel().tolist()
                     sink.add({"order": rec["order"], "doc_id": rec["doc_id"], "text": text, "n_words": len(toks),
-                              "signature": sig, "phash": phash, "pindex": pindex}, len(text) + 700)
+                              "signature": sig, "phash": phash, "pindex": pindex, "pnear": pnear, "pkeys": pkeys},
+                             len(text) + 700 + 8 * len(pkeys))
     stats["seconds"] = time.perf_counter() - t0
     return stats

@@ -85,7 +85,7 @@ def test_bundled_model_strips_navigation_keeps_body_and_headline():
     gone = {r.text for r in doc.removals}
     assert set(NAV) <= gone  # (a short tail of other headlines and an address is a toss-up on so short a page)
     rows = [r for r in doc.removals if r.reason == "low_content"]
-    assert len(rows) >= len(NAV) and all(r.rule == "content-v1" and r.detail.startswith("score ") for r in rows)
+    assert len(rows) >= len(NAV) and all(r.rule == "content-v2" and r.detail.startswith("score ") for r in rows)
     assert len(kept) + len(doc.removals) == doc.n_input_paragraphs
 
 
@@ -107,3 +107,22 @@ def test_line_model_can_be_switched_off():
     doc = Cleaner(Config.model_validate({"content": {"enabled": False}})).clean(
         RawDocument("p", _page(), "page.txt", "page.txt", 0))
     assert not [r for r in doc.removals if r.reason == "low_content"]
+
+
+def test_block_features_see_hard_wrapped_paragraphs():
+    from scrapewash.tasks.encoding import split_blocks
+
+    text = "Home\nNews\n\nBetween 2015 and\n2018, 13% of children\nhad cavities.\n\nA closing line."
+    paras, blocks = split_blocks(text)
+    idx, x = content.features(paras, blocks)
+    f = {name: x[:, content.FEATURES.index(name)] for name in content.FEATURES}
+    assert f["block_lines"].tolist() == pytest.approx(np.log1p([2, 2, 3, 3, 3, 1]).tolist())
+    assert f["block_index"].tolist() == pytest.approx(np.log1p([0, 1, 0, 1, 2, 0]).tolist())
+    # the line before "2018, 13% ..." and "had cavities." in their block ends mid-sentence
+    assert f["prev_open_in_block"].tolist() == [0, 1, 0, 1, 1, 0]
+    assert f["open_in_block"].tolist() == [1, 0, 1, 1, 0, 0]
+    assert f["doc_block_share"][0] == pytest.approx(3 / 6)
+    # without blocks every line is its own block
+    _, x1 = content.features(paras)
+    assert x1[:, content.FEATURES.index("block_lines")].tolist() == pytest.approx([np.log1p(1)] * 6)
+    assert x1[:, content.FEATURES.index("prev_open_in_block")].sum() == 0

@@ -77,3 +77,13 @@ def test_ftfy_own_cases():
             assert ftfy_fix(case["original"], FTFY)[0] == reference(case["original"]), case["label"]
             n += 1
     assert n > 100
+
+
+def test_split_blocks_numbers_blank_line_separated_blocks():
+    from scrapewash.tasks.encoding import split_blocks
+
+    paras, blocks = split_blocks("\n  Home \nNews\n\n \nBetween 2015 and\n2018, 13% of children\n\nEnd.\n\n")
+    assert paras == ["Home", "News", "Between 2015 and", "2018, 13% of children", "End."]
+    assert blocks == [0, 0, 1, 1, 2]
+    assert split_blocks("") == ([], [])
+    assert split_paragraphs("a\n\nb") == split_blocks("a\n\nb")[0]

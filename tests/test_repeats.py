@@ -45,3 +45,19 @@ def test_copies_scope_keeps_a_question_asked_of_everyone():
     assert out[7] == q
     out, rem = remove_repeats("d", list(paras), scope="any")
     assert [r.paragraph_index for r in rem] == [1, 7, 11, 12]
+
+
+def test_copies_scope_keeps_labels_that_return_in_every_section():
+    """A meal plan prints the same run of labels for every day: structure, not a scraper's copy."""
+    intro = [f"Introduction paragraph {w} of the plan, which explains how the days are built." for w in "abcdef"]
+    days = []
+    for d in range(4):
+        days += [f"Day {d + 1}", "Pre-Workout Meal", "Eat 60-90 minutes before your workout",
+                 f"Dish number {d} with eggs, asparagus and sweet potato", "Portion Fix Containers: 1 Green, 1 Red",
+                 "Post-Workout Meal", "Eat 1-2 hours after your workout"]
+    out, rem = remove_repeats("d", intro + days, scope="copies")
+    assert rem == [] and out == intro + days
+    # the same block printed twice is still a copy
+    block = days[:7]
+    out, rem = remove_repeats("d", intro + block + block, scope="copies")
+    assert [r.paragraph_index for r in rem] == list(range(13, 20))
