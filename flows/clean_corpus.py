@@ -65,9 +65,10 @@ def find_duplicates_task(signed: list[str], config: Config, decisions: str) -> d
 
 
 @task(name="find-duplicate-paragraphs", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
-def find_duplicate_paragraphs_task(signed: list[str], decisions: str, out: str,
+def find_duplicate_paragraphs_task(signed: list[str], prepared: list[str], decisions: str, out: str,
                                    cfg: ParagraphDedupConfig) -> dict[str, Any]:
-    return dedup.find_duplicate_paragraphs([Path(p) for p in signed], Path(decisions), Path(out), cfg)
+    return dedup.find_duplicate_paragraphs([Path(p) for p in signed], [Path(p) for p in prepared], Path(decisions),
+                                           Path(out), cfg)
 
 
 @task(name="finalize-shard", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
@@ -243,7 +244,7 @@ def clean_corpus(inputs: list[str], out: str = "output", config: Config | None =
                     dup["candidate_pairs"], dup["verified_pairs"], dup["clusters"], dup["duplicates_removed"])
         paragraph_decisions = str(paths.staging / "paragraph-decisions.parquet")
         if config.paragraph_dedup.enabled:
-            pdup = find_duplicate_paragraphs_task.submit(signed, decisions, paragraph_decisions,
+            pdup = find_duplicate_paragraphs_task.submit(signed, prepared, decisions, paragraph_decisions,
                                                          config.paragraph_dedup).result()
             logger.info("duplicate paragraphs across documents: %d exact of %d judged, %d near of %d judged",
                         pdup["exact_duplicates"], pdup["paragraphs_judged"], pdup.get("near_duplicates", 0),

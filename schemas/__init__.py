@@ -128,8 +128,6 @@ def staged_schema() -> pa.Schema:
                 pa.field("site", pa.string(), nullable=False),
                 pa.field("paragraphs", pa.list_(pa.string()), nullable=False),  # kept so far
                 pa.field("pindex", pa.list_(pa.int32()), nullable=False),  # their input indexes
-                pa.field("pnear", pa.list_(pa.int32()), nullable=False),  # paragraphs judged as near copies
-                pa.field("pkeys", pa.list_(pa.uint64()), nullable=False),  # their band keys, 16 per paragraph
                 pa.field("tkeys", pa.list_(pa.uint64()), nullable=False),  # their template keys
                 pa.field("twords", pa.list_(pa.int32()), nullable=False),  # their word counts
                 # template keys and word counts of the lines the line model removed: still evidence

@@ -374,12 +374,12 @@ def judge(doc_id: str, current: list[str | None], model: ContentModel, threshold
     headline = _headline_position(texts, lines) if keep_headline else None
     out = list(current)
     removals: list[Removal] = []
-    lead_ins: set[int] = set()
-    if keep_lead_in and blocks is not None:
-        lead_ins = {k for k in range(len(idx) - 1)
-                    if blocks[idx[k]] == blocks[idx[k + 1]] and lines[k + 1].words >= protect_words}
+    protected = [len(t.split()) >= protect_words for t in texts]
+    if keep_lead_in and blocks is not None:  # a line running on, in its block, into a protected one
+        for k in range(len(idx) - 1):
+            protected[k] = protected[k] or (protected[k + 1] and blocks[idx[k]] == blocks[idx[k + 1]])
     for k, (i, text) in enumerate(zip(idx, texts, strict=True)):
-        if p[k] >= threshold or k == headline or k in lead_ins or len(text.split()) >= protect_words:
+        if p[k] >= threshold or k == headline or protected[k]:
             continue
         out[i] = None
         removals.append(Removal(doc_id, i, text, "low_content", "paragraph", 1, rule=model.name,

@@ -106,7 +106,7 @@ def _shingle_sets(files: list[Path], wanted: set[int], shingle_words: int) -> di
         t = t.filter(pc.is_in(t["order"], value_set=values))
         for order, text in zip(t["order"].to_pylist(), t["text"].to_pylist(), strict=True):
             toks = minhash.tokens(text)
-            out[order] = np.unique(minhash.shingle_hashes(minhash.token_hashes(toks), shingle_words))
+            out[order] = minhash.shingle_set(toks, shingle_words)
     return out
 
 
@@ -179,7 +179,7 @@ PARAGRAPH_ROWS = 4
 
 def paragraph_shingles(text: str, shingle_words: int) -> np.ndarray:
     """Distinct word-shingle hashes of one paragraph (the unit near-copies of paragraphs are judged on)."""
-    return np.unique(minhash.shingle_hashes(minhash.token_hashes(minhash.tokens(text)), shingle_words))
+    return minhash.shingle_set(minhash.tokens(text), shingle_words)
 
 
 def paragraph_band_keys(sets: list[np.ndarray], seed: int) -> np.ndarray:
@@ -211,26 +211,40 @@ def _removed_documents(decisions_path: Path) -> set[int]:
     return {o for o, k in zip(d["order"].to_pylist(), d["keep"].to_pylist(), strict=True) if not k}
 
 
-def _exact_paragraph_duplicates(signed: list[Path], removed_docs: set[int],
-                                ids: dict[int, str]) -> tuple[list[dict[str, Any]], int]:
-    orders, hashes, pidx = [], [], []
+def _paragraph_columns(signed: list[Path], index_col: str, value_col: str,
+                       ids: dict[int, str] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The per-paragraph lists ``index_col`` (paragraph indexes) and ``value_col`` (their keys) of every
+    signed shard, flattened, with each paragraph's document ``order``. Fills ``ids`` (order → doc_id)
+    when given."""
+    orders, index, values = [], [], []
+    cols = ["order", index_col, value_col] + (["doc_id"] if ids is not None else [])
     for f in signed:
-        t = pq.read_table(f, columns=["order", "doc_id", "phash", "pindex"])
+        t = pq.read_table(f, columns=cols)
         if t.num_rows == 0:
             continue
-        ids.update(zip(t["order"].to_pylist(), t["doc_id"].to_pylist(), strict=True))
-        lens = pc.list_value_length(t["phash"]).to_numpy(zero_copy_only=False)
+        if ids is not None:
+            ids.update(zip(t["order"].to_pylist(), t["doc_id"].to_pylist(), strict=True))
+        lens = pc.list_value_length(t[index_col]).to_numpy(zero_copy_only=False)
         orders.append(np.repeat(t["order"].to_numpy(), lens))
-        hashes.append(pc.list_flatten(t["phash"]).to_numpy(zero_copy_only=False))
-        pidx.append(pc.list_flatten(t["pindex"]).to_numpy(zero_copy_only=False))
+        index.append(pc.list_flatten(t[index_col]).to_numpy(zero_copy_only=False))
+        values.append(pc.list_flatten(t[value_col]).to_numpy(zero_copy_only=False))
     if not orders:
-        return [], 0
-    order = np.concatenate(orders)
-    h = np.concatenate(hashes).astype(np.uint64)
-    p = np.concatenate(pidx).astype(np.int32)
-    if removed_docs:
-        live = ~np.isin(order, np.fromiter(removed_docs, dtype=np.int64))
-        order, h, p = order[live], h[live], p[live]
+        return np.empty(0, np.int64), np.empty(0, np.int32), np.empty(0, np.uint64)
+    return np.concatenate(orders).astype(np.int64), np.concatenate(index), np.concatenate(values)
+
+
+def _live(order: np.ndarray, removed_docs: set[int]) -> np.ndarray:
+    """Mask of the entries whose document was not removed as a near-duplicate."""
+    if not removed_docs:
+        return np.ones(len(order), dtype=bool)
+    return ~np.isin(order, np.fromiter(removed_docs, dtype=np.int64))
+
+
+def _exact_paragraph_duplicates(signed: list[Path], removed_docs: set[int],
+                                ids: dict[int, str]) -> tuple[list[dict[str, Any]], int]:
+    order, p, h = _paragraph_columns(signed, "pindex", "phash", ids)
+    live = _live(order, removed_docs)
+    order, h, p = order[live], h[live].astype(np.uint64), p[live].astype(np.int32)
     srt = np.lexsort((p, order, h))
     order, h, p = order[srt], h[srt], p[srt]
     first = np.concatenate(([True], h[1:] != h[:-1])) if len(h) else np.empty(0, bool)
@@ -267,24 +281,11 @@ def _paragraph_texts(prepared: list[Path], wanted: set[tuple[int, int]]) -> dict
 def _near_paragraph_duplicates(signed: list[Path], prepared: list[Path], removed_docs: set[int],
                                exact: set[tuple[int, int]], ids: dict[int, str],
                                cfg: ParagraphDedupConfig) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    orders, pidx, keys = [], [], []
-    for f in signed:
-        t = pq.read_table(f, columns=["order", "pnear", "pkeys"])
-        if t.num_rows == 0:
-            continue
-        lens = pc.list_value_length(t["pnear"]).to_numpy(zero_copy_only=False)
-        orders.append(np.repeat(t["order"].to_numpy(), lens))
-        pidx.append(pc.list_flatten(t["pnear"]).to_numpy(zero_copy_only=False))
-        keys.append(pc.list_flatten(t["pkeys"]).to_numpy(zero_copy_only=False))
+    order, p, k = _paragraph_columns(signed, "pnear", "pkeys")
+    p = p.astype(np.int32)
+    k = k.astype(np.uint64).reshape(-1, PARAGRAPH_BANDS)  # PARAGRAPH_BANDS keys per judged paragraph
     stats = {"near_judged": 0, "near_candidate_pairs": 0, "near_verified_pairs": 0}
-    if not orders:
-        return [], stats
-    order = np.concatenate(orders).astype(np.int64)
-    p = np.concatenate(pidx).astype(np.int32)
-    k = np.concatenate(keys).astype(np.uint64).reshape(-1, PARAGRAPH_BANDS)
-    live = np.ones(len(order), dtype=bool)
-    if removed_docs:
-        live &= ~np.isin(order, np.fromiter(removed_docs, dtype=np.int64))
+    live = _live(order, removed_docs)
     if exact:
         live &= np.fromiter(((o, i) not in exact for o, i in zip(order.tolist(), p.tolist(), strict=True)),
                             dtype=bool, count=len(order))
@@ -325,9 +326,8 @@ def _near_paragraph_duplicates(signed: list[Path], prepared: list[Path], removed
     return out, stats
 
 
-def find_duplicate_paragraphs(signed: list[Path], decisions_path: Path, out: Path,
-                              cfg: ParagraphDedupConfig | None = None,
-                              prepared: list[Path] | None = None) -> dict[str, Any]:
+def find_duplicate_paragraphs(signed: list[Path], prepared: list[Path], decisions_path: Path, out: Path,
+                              cfg: ParagraphDedupConfig | None = None) -> dict[str, Any]:
     """Paragraphs that repeat a paragraph of an earlier document, decided corpus-wide.
 
     Exact pass: paragraphs of at least ``min_words`` words whose folded form
@@ -335,13 +335,12 @@ def find_duplicate_paragraphs(signed: list[Path], decisions_path: Path, out: Pat
     pass (``near``): of the rest, paragraphs of at least ``near_min_words``
     words whose word-shingle Jaccard similarity with a kept paragraph of an
     earlier document reaches ``near_threshold`` (MinHash LSH for candidates,
-    exact Jaccard to verify). Documents already removed as near-duplicates take
-    no part; the first occurrence in input order is kept.
+    exact Jaccard to verify; the candidates' texts are read back from the
+    ``prepared`` shards). Documents already removed as near-duplicates take no
+    part; the first occurrence in input order is kept.
     """
     t0 = time.perf_counter()
     cfg = cfg or ParagraphDedupConfig()
-    if prepared is None:
-        prepared = [f.parent.parent / "prepared" / f.name for f in signed]
     removed_docs = _removed_documents(decisions_path)
     ids: dict[int, str] = {}
     rows, judged = _exact_paragraph_duplicates(signed, removed_docs, ids)

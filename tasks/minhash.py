@@ -57,6 +57,11 @@ def shingle_hashes(th: np.ndarray, n: int) -> np.ndarray:
     return h
 
 
+def shingle_set(toks: Sequence[str], n: int) -> np.ndarray:
+    """Distinct n-token shingle hashes of a token list (the set MinHash and Jaccard are taken over)."""
+    return np.unique(shingle_hashes(token_hashes(toks), n))
+
+
 def shingle_hash32(shingle: Sequence[str]) -> int:
     """The hash of one shingle (a sequence of tokens), in plain Python.
 

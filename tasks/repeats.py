@@ -133,7 +133,7 @@ def _near_repeats(doc_id: str, out: list[str | None], threshold: float, min_word
         if len(toks) < min_words:
             continue
         idx.append(i)
-        sets.append(np.unique(minhash.shingle_hashes(minhash.token_hashes(toks), _SHINGLE)))
+        sets.append(minhash.shingle_set(toks, _SHINGLE))
     if len(idx) < 2:
         return []
     perms = minhash.permutations(_NUM_PERM, 1)

@@ -71,7 +71,7 @@ def sign_shard(shard_index: int, paths: RunPaths, config: Config, templates_path
                                 pnear.append(rec["pindex"][i])
                                 near_sets.append(dedup.paragraph_shingles(p, pd.near_shingle_words))
                         if near_sets:
-                            pkeys = dedup.paragraph_band_keys(near_sets, config.dedup.seed).ravel().tolist()
+                            pkeys = dedup.paragraph_band_keys(near_sets, d.seed).ravel().tolist()
                     sink.add({"order": rec["order"], "doc_id": rec["doc_id"], "text": text, "n_words": len(toks),
                               "signature": sig, "phash": phash, "pindex": pindex, "pnear": pnear, "pkeys": pkeys},
                              len(text) + 700 + 8 * len(pkeys))

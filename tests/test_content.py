@@ -126,3 +126,19 @@ def test_block_features_see_hard_wrapped_paragraphs():
     _, x1 = content.features(paras)
     assert x1[:, content.FEATURES.index("block_lines")].tolist() == pytest.approx([np.log1p(1)] * 6)
     assert x1[:, content.FEATURES.index("prev_open_in_block")].sum() == 0
+
+
+def test_lead_in_of_a_long_line_in_its_block_is_protected():
+    long = " ".join(["Cavusoglu has also met the attorney general and the national security adviser"] * 4) + "."
+    current = ["Home", "Turkish Foreign Minister", long, "Contact us"]
+    model = content.load_model()
+    # threshold 1.0: the model would remove every line, so only the protections keep any
+    out, rem = content.judge("d", list(current), model, 1.0, 40, keep_headline=False, blocks=[0, 1, 1, 2])
+    assert out == [None, "Turkish Foreign Minister", long, None]
+    assert [r.paragraph_index for r in rem] == [0, 3]
+    # a blank line between them, or the protection off: the short line is the model's to judge
+    out, _ = content.judge("d", list(current), model, 1.0, 40, keep_headline=False, blocks=[0, 1, 2, 3])
+    assert out[1] is None and out[2] == long
+    out, _ = content.judge("d", list(current), model, 1.0, 40, keep_headline=False, blocks=[0, 1, 1, 2],
+                           keep_lead_in=False)
+    assert out[1] is None

@@ -205,6 +205,7 @@ def test_near_paragraph_chain_keeps_a_paragraph_whose_only_match_was_removed(tmp
                    staging / "prepared" / "shard-00000.parquet")
     out = staging / "pdec.parquet"
     stats = dedup.find_duplicate_paragraphs([staging / "signed" / "shard-00000.parquet"],
+                                            [staging / "prepared" / "shard-00000.parquet"],
                                             staging / "none.parquet", out)
     rows = pq.read_table(out).to_pylist()
     assert [(r["order"], r["duplicate_of"]) for r in rows] == [(1, "A")]
