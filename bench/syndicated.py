@@ -36,7 +36,7 @@ def load_set(max_wcxb: int = 400):
 def run(docs, truth, out: Path, raw: bool):
     from prefect.task_runners import ThreadPoolTaskRunner
 
-    from scrapewash.config import Config
+    from scrapewash.config import Config, RunParameters
     from scrapewash.flows.clean_corpus import clean_corpus
     from scrapewash.syndicate import duplicate_links, score_clusters, write_jsonl
 
@@ -50,7 +50,7 @@ def run(docs, truth, out: Path, raw: bool):
                                      "templates": {"enabled": False}, "paragraph_dedup": {"enabled": False}})
     flow = clean_corpus.with_options(task_runner=ThreadPoolTaskRunner(max_workers=2))
     dest = out / ("raw" if raw else "clean")
-    counts = flow(inputs=[str(src)], out=str(dest), config=cfg)
+    counts = flow(params=RunParameters(inputs=[str(src)], out=str(dest), config=cfg))
     return score_clusters(truth, duplicate_links(dest, counts["run_id"]))
 
 

@@ -22,13 +22,19 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import PrefectFuture, wait
-from prefect.runtime import flow_run
+from prefect.futures import PrefectFuture, as_completed, wait
+from prefect.runtime import deployment, flow_run
 
 from scrapewash import __version__, schemas
-from scrapewash.config import Config, ParagraphDedupConfig
+from scrapewash.config import Config, ParagraphDedupConfig, RunParameters
+from scrapewash.flows.runners import runner_from_env
 from scrapewash.tasks import boilerplate, content, dedup, finalize, prepare, sign, templates, write
 from scrapewash.tasks.read import Plan, Shard, plan_inputs
 from scrapewash.tasks.write import RunPaths
@@ -90,9 +96,38 @@ def new_run_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
-def _results(futures: list[PrefectFuture], what: str) -> list[dict[str, Any]]:
-    """Results of submitted tasks; raise ShardFailed naming every failed one."""
-    wait(futures)
+class Progress:
+    """A progress artifact that moves as the run's stages and shard tasks finish.
+
+    Each stage owns a share of the bar; its tasks split that share equally.
+    """
+
+    SHARES = {"prepare": 0.45, "templates": 0.05, "sign": 0.2, "duplicates": 0.05, "paragraphs": 0.05,
+              "finalize": 0.15, "commit": 0.05}
+
+    def __init__(self, run_id: str):
+        self.done = 0.0
+        self.artifact_id = create_progress_artifact(
+            progress=0.0, key="clean-corpus-progress", description=f"Progress of clean-corpus run {run_id}")
+
+    def advance(self, stage: str, fraction: float = 1.0) -> None:
+        self.done = min(1.0, self.done + self.SHARES[stage] * fraction)
+        if self.artifact_id is not None:
+            update_progress_artifact(self.artifact_id, progress=round(100 * self.done, 1))
+
+    def finish(self) -> None:
+        self.done = 1.0
+        if self.artifact_id is not None:
+            update_progress_artifact(self.artifact_id, progress=100.0)
+
+
+def _results(futures: list[PrefectFuture], what: str, progress: Progress | None = None,
+             stage: str = "") -> list[dict[str, Any]]:
+    """Results of submitted tasks, in submission order; raise ShardFailed naming every failed one."""
+    for _ in as_completed(futures):
+        if progress is not None and futures:
+            progress.advance(stage, 1 / len(futures))
+    wait(futures)  # settles each future's final state (a done callback can fire before it is recorded)
     results, failures = [], []
     for fut in futures:
         state = fut.state
@@ -179,8 +214,16 @@ def summary_rows(counts: dict[str, Any]) -> list[tuple[str, Any]]:
     return rows
 
 
-def summary_markdown(run_id: str, out: str, counts: dict[str, Any]) -> str:
-    lines = [f"# clean-corpus run `{run_id}`", "", f"Output: `{os.path.abspath(out)}`", "", "| | |", "|---|---:|"]
+def summary_markdown(run_id: str, out: str, counts: dict[str, Any], plan: Plan | None = None) -> str:
+    lines = [f"# clean-corpus run `{run_id}`", "", f"Output: `{os.path.abspath(out)}`", ""]
+    if plan is not None and (plan.already_read or plan.settling):
+        lines += [f"Only new input: {plan.already_read} files were read by earlier runs and skipped; "
+                  f"{len(plan.settling)} files modified too recently are left for the next run.", ""]
+    if not plan or (not plan.shards and not plan.quarantined):
+        if plan is not None:
+            lines += ["**Nothing to clean**: no new input; nothing was committed.", ""]
+            return "\n".join(lines)
+    lines += ["| | |", "|---|---:|"]
     lines += [f"| {label} | {value} |" for label, value in summary_rows(counts)]
     lines.append("")
     if counts["rules"]:
@@ -193,26 +236,48 @@ def summary_markdown(run_id: str, out: str, counts: dict[str, Any]) -> str:
 # --- the flow -------------------------------------------------------------------------------------
 
 
-@flow(name="clean-corpus", log_prints=False, validate_parameters=True)
-def clean_corpus(inputs: list[str], out: str = "output", config: Config | None = None,
-                 run_id: str | None = None) -> dict[str, Any]:
-    """Clean raw scraped text files into a deduplicated Parquet dataset under ``out``."""
+@flow(name="clean-corpus", log_prints=False, validate_parameters=True, task_runner=runner_from_env(),
+      description="Clean raw scraped text (txt, JSONL, CSV, Parquet) into a deduplicated Parquet dataset, "
+                  "with an audit table of every removal.")
+def clean_corpus(params: RunParameters) -> dict[str, Any]:
+    """Clean the input files into a deduplicated Parquet dataset under ``params.out``.
+
+    Args:
+        params: what to read, where to write, and how to clean (each field is described in the run form).
+    """
     logger = get_run_logger()
-    config = config or Config()
+    config = params.config
+    inputs, out = list(params.inputs), params.out
     started = datetime.now(UTC).replace(microsecond=0)
     t0 = time.perf_counter()
-    run_id = run_id or new_run_id(started)
+    run_id = params.run_id or new_run_id(started)
     write.check_output_root(out)
     with write.output_lock(out, on_wait=lambda: logger.info("waiting for another run writing to %s", out)):
         for action in write.recover(out):
             logger.warning("recovery: %s", action)
         paths = RunPaths(out, run_id)
-        plan = plan_inputs(inputs, config.read.docs_per_shard, config.read.bytes_per_shard)
+        known = write.read_input_ledger(out) if params.only_new else None
+        settle = time.time_ns() - int(params.settle_seconds * 1e9) if params.settle_seconds else None
+        plan = plan_inputs(inputs, config.read.docs_per_shard, config.read.bytes_per_shard,
+                           known=known, modified_before_ns=settle)
         logger.info("run %s: %d input files (%.1f MB) in %d shards; %d skipped, %d unreadable",
                     run_id, plan.n_files, plan.total_bytes / 1e6, len(plan.shards), len(plan.skipped),
                     len(plan.quarantined))
+        if params.only_new:
+            logger.info("only new input: %d files already read by earlier runs, %d left for the next run "
+                        "(modified in the last %g s)", plan.already_read, len(plan.settling),
+                        params.settle_seconds)
         for path, why in plan.skipped[:20]:
             logger.info("skipped %s: %s", path, why)
+        if not plan.shards and not plan.quarantined:
+            counts = summarize(plan, [], [], {}, time.perf_counter() - t0)
+            counts.update(run_id=run_id, output=os.path.abspath(out), committed=False)
+            logger.info("nothing to clean: no new input in %s; nothing was committed", ", ".join(inputs))
+            create_markdown_artifact(
+                key="clean-corpus-summary", markdown=summary_markdown(run_id, out, counts, plan),
+                description=f"Summary of clean-corpus run {run_id} (no new input)")
+            return counts
+        progress = Progress(run_id)
         if plan.quarantined:
             with write.ParquetSink(paths.staged("quarantine") / "part-plan.parquet",
                                    schemas.versioned("quarantine")) as q:
@@ -225,7 +290,8 @@ def clean_corpus(inputs: list[str], out: str = "output", config: Config | None =
         line_model = content.model_info(c.model, c.threshold) if c.enabled else None
 
         prep = _results([prepare_shard_task.with_options(task_run_name=f"prepare {s.label}")
-                         .submit(s, paths, config, started) for s in plan.shards], "prepare-shard")
+                         .submit(s, paths, config, started) for s in plan.shards], "prepare-shard",
+                        progress, "prepare")
         for s in prep:
             if s["quarantined"]:
                 logger.warning("shard %s: %d records quarantined (%s)", s["label"], s["quarantined"],
@@ -233,13 +299,16 @@ def clean_corpus(inputs: list[str], out: str = "output", config: Config | None =
         prepared = sorted(str(p) for p in (paths.staging / "prepared").glob("shard-*.parquet"))
         templates_path = str(paths.staging / "templates.parquet")
         tpl = find_templates_task.submit(prepared, config, templates_path).result()
+        progress.advance("templates")
         logger.info("site templates: %d template paragraphs on %d sites", tpl["template_keys"],
                     tpl["sites_with_templates"])
         _results([sign_shard_task.with_options(task_run_name=f"sign {s.label}")
-                  .submit(s.index, paths, config, templates_path) for s in plan.shards], "sign-shard")
+                  .submit(s.index, paths, config, templates_path) for s in plan.shards], "sign-shard",
+                 progress, "sign")
         signed = sorted(str(p) for p in (paths.staging / "signed").glob("shard-*.parquet"))
         decisions = str(paths.staging / "decisions.parquet")
         dup = find_duplicates_task.submit(signed, config, decisions).result()
+        progress.advance("duplicates")
         logger.info("near-duplicates: %d candidate pairs, %d verified, %d clusters, %d documents removed",
                     dup["candidate_pairs"], dup["verified_pairs"], dup["clusters"], dup["duplicates_removed"])
         paragraph_decisions = str(paths.staging / "paragraph-decisions.parquet")
@@ -250,10 +319,11 @@ def clean_corpus(inputs: list[str], out: str = "output", config: Config | None =
                         pdup["exact_duplicates"], pdup["paragraphs_judged"], pdup.get("near_duplicates", 0),
                         pdup.get("near_judged", 0))
             dup["paragraphs"] = pdup
+        progress.advance("paragraphs")
         dup["templates"] = tpl
         fin = _results([finalize_shard_task.with_options(task_run_name=f"finalize {s.label}")
                         .submit(s.index, paths, config, decisions, started, templates_path, paragraph_decisions)
-                        for s in plan.shards], "finalize-shard")
+                        for s in plan.shards], "finalize-shard", progress, "finalize")
 
         seconds = time.perf_counter() - t0
         counts = summarize(plan, prep, fin, dup, seconds)
@@ -269,9 +339,12 @@ def clean_corpus(inputs: list[str], out: str = "output", config: Config | None =
             "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "scrapewash_version": __version__,
             "prefect_flow_run_id": str(flow_run.get_id() or ""),
-            "inputs": list(inputs),
+            "deployment": deployment.get_name(),
+            "inputs": inputs,
+            "only_new": params.only_new,
             "output": os.path.abspath(out),
             "skipped_files": [{"path": p, "reason": r} for p, r in plan.skipped],
+            "input_files": plan.ledger,
             "config": config.model_dump(mode="json"),
             "config_fingerprint": config.fingerprint(),
             "rule_packs": rules.versions,
@@ -281,12 +354,12 @@ def clean_corpus(inputs: list[str], out: str = "output", config: Config | None =
             "shards": [{"prepare": p, "finalize": f} for p, f in zip(prep, fin, strict=True)],
         }
         commit_task(paths, manifest)
-    counts["run_id"] = run_id
-    counts["output"] = os.path.abspath(out)
+        progress.finish()
+    counts.update(run_id=run_id, output=os.path.abspath(out), committed=True)
     logger.info("committed run %s: %d documents in, %d kept, %s removed, %d quarantined, %.1f MB/s",
                 run_id, counts["documents_in"], counts["documents_out"], counts["documents_removed"],
                 counts["quarantined"], counts["mb_per_s"] or 0)
-    create_markdown_artifact(key="clean-corpus-summary", markdown=summary_markdown(run_id, out, counts),
+    create_markdown_artifact(key="clean-corpus-summary", markdown=summary_markdown(run_id, out, counts, plan),
                              description=f"Summary of clean-corpus run {run_id}")
     if plan.quarantined or counts["quarantined"]:
         _quarantine_artifact(paths)

@@ -1,8 +1,9 @@
-"""Command line: ``scrapewash run INPUT... --out DIR [--config FILE]``.
+"""Command line: ``scrapewash run INPUT... --out DIR [--config FILE]``, ``scrapewash serve ...``.
 
-Exit codes: 0 — committed, nothing quarantined; 3 — committed, but some inputs
-were quarantined (see ``OUT/quarantine/``); 1 — the run failed and nothing was
-committed; 2 — bad command line or configuration.
+Exit codes of ``run``: 0 — committed (or nothing new to clean), nothing
+quarantined; 3 — committed, but some inputs were quarantined (see
+``OUT/quarantine/``); 1 — the run failed and nothing was committed; 2 — bad
+command line or configuration.
 """
 
 from __future__ import annotations
@@ -28,8 +29,30 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="output", metavar="DIR",
                    help="output root: documents/, removed/, quarantine/, _runs/ (default: output)")
     r.add_argument("--config", metavar="FILE", help="TOML or JSON configuration file")
-    r.add_argument("--workers", type=int, metavar="N", help="shard tasks run at once (default: config, 2)")
+    r.add_argument("--workers", type=int, metavar="N",
+                   help="shard tasks run at once: threads, or local Dask worker processes (default: config, 2)")
+    r.add_argument("--only-new", action="store_true",
+                   help="read only input files no earlier committed run of DIR read (same path, size and mtime)")
+    r.add_argument("--settle-seconds", type=float, default=0, metavar="S",
+                   help="leave files modified less than S seconds ago for a later run (default 0)")
+    _runner_args(r)
     r.add_argument("--json", action="store_true", help="print the summary as JSON")
+    s = sub.add_parser("serve", help="serve a scheduled clean-corpus deployment on the Prefect server "
+                                     "(PREFECT_API_URL); each run cleans the input that arrived since the last")
+    s.add_argument("--input", dest="inputs", action="append", required=True, metavar="DIR_OR_GLOB",
+                   help="landing folder, file or glob pattern (quote it); repeat for several")
+    s.add_argument("--out", required=True, metavar="DIR", help="output root")
+    s.add_argument("--cron", required=True, metavar="CRON", help='schedule, e.g. "0 * * * *" for hourly')
+    s.add_argument("--timezone", default="UTC", metavar="TZ", help="time zone of the cron schedule (default UTC)")
+    s.add_argument("--name", default="scheduled", help="deployment name (default: scheduled); the deployment "
+                                                        "is clean-corpus/NAME")
+    s.add_argument("--config", metavar="FILE", help="TOML or JSON configuration file")
+    s.add_argument("--workers", type=int, metavar="N", help="shard tasks run at once (default: config, 2)")
+    s.add_argument("--settle-seconds", type=float, default=60, metavar="S",
+                   help="leave files modified less than S seconds ago for the next run (default 60)")
+    s.add_argument("--all-input", action="store_true",
+                   help="clean all input on every run, not only what earlier runs did not read")
+    _runner_args(s)
     e = sub.add_parser("eval", help="clean a raw JSONL and score the kept text against gold (word 4-gram F1)")
     e.add_argument("raw", metavar="RAW", help="raw JSONL (id, text)")
     e.add_argument("--gold", required=True, metavar="GOLD", help="gold JSONL (id, gold)")
@@ -43,9 +66,18 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _runner_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--runner", choices=("threads", "dask"), default="threads",
+                   help="where shard tasks run: a thread pool, or Dask (default: threads)")
+    p.add_argument("--dask-address", metavar="tcp://HOST:PORT",
+                   help="scheduler of an existing Dask cluster (with --runner dask; default: a local cluster)")
+
+
 def format_summary(counts: dict[str, Any]) -> str:
     from scrapewash.flows.clean_corpus import summary_rows
 
+    if not counts.get("committed", True):
+        return f"run {counts['run_id']}: no new input to clean; nothing was committed to {counts['output']}"
     lines = [f"run {counts['run_id']} committed to {counts['output']}"]
     lines += [f"  {label:<40} {value}" for label, value in summary_rows(counts)]
     if counts["rules"]:
@@ -54,23 +86,37 @@ def format_summary(counts: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _load_config(args: argparse.Namespace):
+    """The configuration file with the command line's --workers applied (raises on bad input)."""
+    from scrapewash.config import Config
+
+    config = Config.load(args.config)
+    if args.workers is not None:
+        config = config.model_copy(update={"workers": args.workers})
+    return Config.model_validate(config.model_dump())
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from scrapewash.config import Config
+    from scrapewash.config import RunParameters
+    from scrapewash.flows.runners import RunnerError, make_task_runner
     from scrapewash.tasks.boilerplate import RuleError
-    from scrapewash.tasks.read import InputError
+    from scrapewash.tasks.read import InputError, expand_input
     from scrapewash.tasks.write import OutputError, check_output_root
 
     try:
-        config = Config.load(args.config)
-        if args.workers is not None:
-            config = config.model_copy(update={"workers": args.workers})
-        Config.model_validate(config.model_dump())
+        config = _load_config(args)
+        params = RunParameters(inputs=list(args.inputs), out=args.out, config=config, only_new=args.only_new,
+                               settle_seconds=args.settle_seconds)
+        runner = make_task_runner(args.runner, config.workers, args.dask_address)
     except (OSError, ValueError, ValidationError) as e:
         print(f"scrapewash: bad configuration: {e}", file=sys.stderr)
         return EXIT_USAGE
-    missing = [i for i in args.inputs if not os.path.exists(i)]
+    except RunnerError as e:
+        print(f"scrapewash: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    missing = [i for i in args.inputs if not expand_input(i) or not os.path.lexists(expand_input(i)[0])]
     if missing:
         print(f"scrapewash: input not found: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
@@ -81,7 +127,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
 
     try:
-        counts = _run_flow(list(args.inputs), args.out, config)
+        counts = _run_params(params, runner)
     except (InputError, RuleError, OutputError) as e:
         print(f"scrapewash: {e}", file=sys.stderr)
         return EXIT_USAGE if not isinstance(e, OutputError) else EXIT_FAILED
@@ -92,13 +138,50 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_QUARANTINE if counts["quarantined"] else EXIT_OK
 
 
-def _run_flow(inputs: list[str], out: str, config):
-    from prefect.task_runners import ThreadPoolTaskRunner
-
+def _run_params(params, runner=None) -> dict[str, Any]:
     from scrapewash.flows.clean_corpus import clean_corpus
+    from scrapewash.flows.runners import make_task_runner
 
-    flow = clean_corpus.with_options(task_runner=ThreadPoolTaskRunner(max_workers=config.workers))
-    return flow(inputs=inputs, out=out, config=config)
+    runner = runner or make_task_runner("threads", params.config.workers)
+    return clean_corpus.with_options(task_runner=runner)(params=params)
+
+
+def _run_flow(inputs: list[str], out: str, config) -> dict[str, Any]:
+    from scrapewash.config import RunParameters
+
+    return _run_params(RunParameters(inputs=inputs, out=out, config=config))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Register the scheduled deployment clean-corpus/NAME and serve its runs until interrupted."""
+    from pydantic import ValidationError
+
+    from scrapewash.flows.deploy import DeploymentError, build_deployment
+    from scrapewash.flows.runners import RunnerError
+    from scrapewash.tasks.write import OutputError, check_output_root
+
+    try:
+        config = _load_config(args)
+    except (OSError, ValueError, ValidationError) as e:
+        print(f"scrapewash: bad configuration: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        check_output_root(args.out)
+    except OutputError as e:
+        print(f"scrapewash: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        deployment = build_deployment(
+            inputs=[os.path.abspath(i) for i in args.inputs], out=os.path.abspath(args.out), config=config,
+            cron=args.cron, timezone=args.timezone, name=args.name, runner=args.runner,
+            dask_address=args.dask_address, only_new=not args.all_input, settle_seconds=args.settle_seconds)
+    except (DeploymentError, RunnerError, ValidationError) as e:
+        print(f"scrapewash: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    from prefect import serve
+
+    serve(deployment)
+    return EXIT_OK
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -154,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_run(args)
     if args.command == "eval":
         return cmd_eval(args)
+    if args.command == "serve":
+        return cmd_serve(args)
     if args.command == "config":
         from scrapewash.config import Config
 

@@ -226,3 +226,31 @@ class Config(_Section):
 
         blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
         return hashlib.blake2b(blob, digest_size=8).hexdigest()
+
+
+class RunParameters(BaseModel):
+    """The parameters of one ``clean-corpus`` flow run (the Prefect UI's run form shows these)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    inputs: list[str] = Field(
+        ..., min_length=1,
+        description="Input files, folders or glob patterns (e.g. /data/landing or /data/landing/**/*.jsonl.gz): "
+                    ".txt, .jsonl[.gz|.zst], .csv[.gz|.zst], .parquet. Folders are walked in sorted order.",
+    )
+    out: str = Field("output", description="Output root: documents/, removed/, quarantine/ and _runs/ go here.")
+    only_new: bool = Field(
+        False,
+        description="Read only input files that no earlier committed run of this output root read (same path, "
+                    "size and modification time). Scheduled runs use this to clean what arrived since the last run.",
+    )
+    settle_seconds: float = Field(
+        0, ge=0,
+        description="Leave files modified less than this many seconds ago for the next run (they may still be "
+                    "being written into the landing folder).",
+    )
+    config: Config = Field(default_factory=Config, description="Cleaning configuration (rules, dedup, output).")
+    run_id: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$",
+        description="Run id (default: the start time and a random suffix). Names the run's partitions.",
+    )

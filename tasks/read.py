@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+import glob
 import io
 import json
 import os
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import ftfy.bad_codecs  # noqa: F401  (registers the "sloppy-windows-1252" codec)
 
@@ -84,6 +86,10 @@ class Plan:
     quarantined: list[Quarantined]  # inputs that failed while planning
     n_files: int
     total_bytes: int
+    # Input files planned, as [absolute path, size, mtime_ns]: what the manifest records as read.
+    ledger: list[list[object]] = field(default_factory=list)
+    already_read: int = 0  # files skipped because an earlier run read them unchanged (``known``)
+    settling: list[str] = field(default_factory=list)  # files left for a later run (modified too recently)
 
 
 def printable_path(path: str) -> str:
@@ -115,18 +121,51 @@ def _walk(folder: str) -> Iterator[str]:
             yield os.path.join(root, f)
 
 
-def plan_inputs(inputs: Iterable[str], docs_per_shard: int, bytes_per_shard: int) -> Plan:
+def ledger_key(path: str) -> str:
+    """How a file is named in the input ledger: its absolute path, as text."""
+    return printable_path(os.path.abspath(path))
+
+
+def expand_input(inp: str) -> list[str]:
+    """An input as given, or the sorted matches of a glob pattern (``**`` matches folders recursively).
+
+    A path that exists is taken as it is, even if its name contains glob characters.
+    """
+    if os.path.lexists(inp) or not glob.has_magic(inp):
+        return [inp]
+    return sorted(glob.glob(inp, recursive=True))
+
+
+def plan_inputs(inputs: Iterable[str], docs_per_shard: int, bytes_per_shard: int,
+                known: Mapping[str, tuple[int, int]] | None = None,
+                modified_before_ns: int | None = None) -> Plan:
     """List the input files in a deterministic order and cut them into shards.
 
-    Order: the inputs as given, folders walked in sorted path order. The order
-    decides which copy of a duplicate survives, so it never depends on the
-    file system's listing order or on the number of workers.
+    Order: the inputs as given, folders walked in sorted path order, glob
+    patterns expanded in sorted order. The order decides which copy of a
+    duplicate survives, so it never depends on the file system's listing order
+    or on the number of workers.
+
+    ``known`` (absolute path -> (size, mtime_ns)) lists files that earlier runs
+    read: a file found there unchanged is left out (counted in
+    ``already_read``). A file modified after ``modified_before_ns`` is left for
+    a later run (listed in ``settling``): it may still be being written.
     """
     files: list[InputFile] = []
     skipped: list[tuple[str, str]] = []
     quarantined: list[Quarantined] = []
+    ledger: list[list[object]] = []
+    settling: list[str] = []
+    already_read = 0
+
+    seen: set[str] = set()
 
     def add(path: str, source: str, doc_id: str | None, explicit: bool) -> None:
+        nonlocal already_read
+        real = os.path.realpath(path)
+        if real in seen:
+            return  # reached twice (a folder and a pattern that matches inside it): read once
+        seen.add(real)
         kind = classify(path)
         if kind is None:
             if explicit:
@@ -137,27 +176,45 @@ def plan_inputs(inputs: Iterable[str], docs_per_shard: int, bytes_per_shard: int
             else:
                 skipped.append((source, "not an input file type"))
             return
+        if known is not None or modified_before_ns is not None:
+            try:
+                st = os.stat(path)
+            except OSError:
+                st = None  # planned as usual: the size check below quarantines it with the reason
+            if st is not None:
+                key = ledger_key(path)
+                if known is not None and known.get(key) == (st.st_size, st.st_mtime_ns):
+                    already_read += 1
+                    return
+                if modified_before_ns is not None and st.st_mtime_ns > modified_before_ns:
+                    settling.append(source)
+                    return
         files.append(InputFile(path, source, kind[0], kind[1], len(files),
                                doc_id if kind[0] == "txt" else None))
 
-    for inp in inputs:
-        if os.path.isdir(inp):
-            for path in _walk(inp):
-                rel = os.path.relpath(path, inp)
-                if os.path.basename(path).startswith("."):
-                    skipped.append((printable_path(path), "hidden file"))
-                    continue
-                if not os.path.isfile(path):
-                    skipped.append((printable_path(path), "not a regular file (broken link or special file)"))
-                    continue
-                stem = rel[: -len(".txt")] if rel.lower().endswith(".txt") else rel
-                add(path, printable_path(path), printable_path(stem), explicit=False)
-        elif os.path.isfile(inp):
-            name = os.path.basename(inp)
-            stem = name[: -len(".txt")] if name.lower().endswith(".txt") else name
-            add(inp, printable_path(inp), printable_path(stem), explicit=True)
-        else:
-            raise InputError(f"input not found: {printable_path(inp)}")
+    for pattern in inputs:
+        matches = expand_input(pattern)
+        from_glob = matches != [pattern]
+        for inp in matches:
+            if os.path.isdir(inp):
+                for path in _walk(inp):
+                    rel = os.path.relpath(path, inp)
+                    if os.path.basename(path).startswith("."):
+                        skipped.append((printable_path(path), "hidden file"))
+                        continue
+                    if not os.path.isfile(path):
+                        skipped.append((printable_path(path), "not a regular file (broken link or special file)"))
+                        continue
+                    stem = rel[: -len(".txt")] if rel.lower().endswith(".txt") else rel
+                    add(path, printable_path(path), printable_path(stem), explicit=False)
+            elif os.path.isfile(inp):
+                name = os.path.basename(inp)
+                stem = name[: -len(".txt")] if name.lower().endswith(".txt") else name
+                add(inp, printable_path(inp), printable_path(stem), explicit=not from_glob)
+            elif from_glob:
+                skipped.append((printable_path(inp), "not a regular file (broken link or special file)"))
+            else:
+                raise InputError(f"input not found: {printable_path(inp)}")
     if len(files) >= MAX_FILES:
         raise InputError(f"too many input files ({len(files)}); at most {MAX_FILES - 1} per run")
 
@@ -174,11 +231,13 @@ def plan_inputs(inputs: Iterable[str], docs_per_shard: int, bytes_per_shard: int
 
     for f in files:
         try:
-            size = os.path.getsize(f.path)
+            st = os.stat(f.path)
         except OSError as e:
             flush_txt()
             quarantined.append(Quarantined(source=f.source, error_type="unreadable_file", error=str(e)))
             continue
+        size = st.st_size
+        ledger.append([ledger_key(f.path), size, st.st_mtime_ns])
         total += size
         if f.kind == "txt":
             txt_group.append(f)
@@ -214,7 +273,7 @@ def plan_inputs(inputs: Iterable[str], docs_per_shard: int, bytes_per_shard: int
         else:
             shards.append(Shard(len(shards), (f,), size_bytes=size))
     flush_txt()
-    return Plan(shards, skipped, quarantined, len(files), total)
+    return Plan(shards, skipped, quarantined, len(files), total, ledger, already_read, settling)
 
 
 def _split_points(path: str, size: int, target: int) -> Iterator[tuple[int, int, int]]:

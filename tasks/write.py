@@ -266,3 +266,24 @@ def commit(paths: RunPaths, manifest: dict[str, Any]) -> None:
     shutil.rmtree(paths.staging, ignore_errors=True)
     with contextlib.suppress(OSError):
         (paths.out / "_staging").rmdir()
+
+
+def read_input_ledger(out: str | Path) -> dict[str, tuple[int, int]]:
+    """Every input file a committed run of this output root read: absolute path -> (size, mtime_ns).
+
+    Read from the manifests (``_runs/*.json``), which a run writes last, so a
+    run that crashed or failed never counts its inputs as read. Call it with
+    the output lock held.
+    """
+    runs = Path(out) / "_runs"
+    ledger: dict[str, tuple[int, int]] = {}
+    if not runs.is_dir():
+        return ledger
+    for manifest in sorted(runs.glob("*.json")):
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise OutputError(f"cannot read the run manifest {manifest}: {e}") from e
+        for path, size, mtime_ns in data.get("input_files") or []:
+            ledger[path] = (int(size), int(mtime_ns))
+    return ledger

@@ -34,18 +34,21 @@ def prefect_harness():
         yield
 
 
-def run_flow(inputs, out, config=None, workers=None, **updates):
+def run_flow(inputs, out, config=None, workers=None, task_runner=None, only_new=False, run_id=None,
+             settle_seconds=0, **updates):
     """Run the real clean-corpus flow in this process and return its counts."""
     from prefect.task_runners import ThreadPoolTaskRunner
 
-    from scrapewash.config import Config
+    from scrapewash.config import Config, RunParameters
     from scrapewash.flows.clean_corpus import clean_corpus
 
     config = config or Config()
     if updates:
         config = Config.model_validate({**config.model_dump(), **updates})
-    flow = clean_corpus.with_options(task_runner=ThreadPoolTaskRunner(max_workers=workers or config.workers))
-    return flow(inputs=[str(i) for i in inputs], out=str(out), config=config)
+    runner = task_runner or ThreadPoolTaskRunner(max_workers=workers or config.workers)
+    params = RunParameters(inputs=[str(i) for i in inputs], out=str(out), config=config, only_new=only_new,
+                           run_id=run_id, settle_seconds=settle_seconds)
+    return clean_corpus.with_options(task_runner=runner)(params=params)
 
 
 def read_dataset(out: Path, name: str, run_id: str | None = None) -> pa.Table:

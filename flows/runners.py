@@ -1,0 +1,105 @@
+"""Task runners for the clean-corpus flow: a thread pool on this machine, or a Dask cluster.
+
+``threads`` runs the shard tasks in a thread pool of ``workers`` threads. ``dask`` runs them
+through prefect-dask's ``DaskTaskRunner``: on an existing cluster given by its scheduler address
+(``tcp://HOST:8786``), or on a local cluster of ``workers`` single-threaded worker processes. The
+shard tasks only pass paths and small dicts, so every worker must see the input and output
+folders at the same paths (a shared file system) and have scrapewash installed.
+
+Deployments served or run by a worker pick their runner from the environment
+(``SCRAPEWASH_RUNNER``, ``SCRAPEWASH_DASK_ADDRESS``, ``SCRAPEWASH_WORKERS``), see
+:func:`runner_from_env`.
+
+Task runs on Dask workers report to the Prefect API named by the settings the flow run sends along
+with each task. When no ``PREFECT_API_URL`` is configured the flow runs against a temporary local
+server, and without help each worker process would start a temporary server of its own and record
+its task runs there; :class:`ScrapewashDaskTaskRunner` sends the flow run's server address instead.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any, Literal
+
+RunnerName = Literal["threads", "dask"]
+RUNNERS: tuple[str, ...] = ("threads", "dask")
+
+
+class RunnerError(ValueError):
+    """The requested task runner cannot be built."""
+
+
+def make_task_runner(runner: str = "threads", workers: int = 2, dask_address: str | None = None) -> Any:
+    """Build the Prefect task runner named ``runner``."""
+    if runner == "threads":
+        if dask_address:
+            raise RunnerError("--dask-address needs --runner dask")
+        from prefect.task_runners import ThreadPoolTaskRunner
+
+        return ThreadPoolTaskRunner(max_workers=workers)
+    if runner == "dask":
+        try:
+            DaskTaskRunner = _dask_task_runner_class()
+        except ImportError as e:
+            raise RunnerError("the dask runner needs the dask extra: pip install 'scrapewash[dask]'") from e
+        if dask_address:
+            return DaskTaskRunner(address=dask_address)
+        return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True,
+                                              "dashboard_address": None})
+    raise RunnerError(f"unknown runner {runner!r}: choose one of {', '.join(RUNNERS)}")
+
+
+def runner_from_env(default_workers: int = 2) -> Any:
+    """The task runner the environment asks for (threads when it asks for nothing)."""
+    workers = int(os.environ.get("SCRAPEWASH_WORKERS") or default_workers)
+    return make_task_runner(os.environ.get("SCRAPEWASH_RUNNER") or "threads", workers,
+                            os.environ.get("SCRAPEWASH_DASK_ADDRESS") or None)
+
+
+def api_url_for_workers() -> AbstractContextManager[Any]:
+    """Settings that send task runs in other processes to the API server this flow run reports to.
+
+    A no-op when ``PREFECT_API_URL`` is set (the settings sent with each task already name it) or
+    outside a flow run. Otherwise the flow run talks to a temporary local server; its address is put
+    into the settings, so that task runs on workers of a local cluster report to it too.
+    """
+    from prefect.context import FlowRunContext
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+    if get_current_settings().api.url:
+        return nullcontext()
+    ctx = FlowRunContext.get()
+    client = getattr(ctx, "client", None) if ctx is not None else None
+    url = str(client.api_url).rstrip("/") if client is not None else ""
+    if not url.startswith(("http://", "https://")) or "ephemeral-prefect" in url:
+        return nullcontext()  # an in-process app: nothing another process could reach
+    return temporary_settings(updates={PREFECT_API_URL: url})
+
+
+def _dask_task_runner_class() -> type:
+    """``ScrapewashDaskTaskRunner``, built on first use so that importing this module stays cheap."""
+    cls = globals().get("ScrapewashDaskTaskRunner")
+    if cls is not None:
+        return cls
+    from prefect_dask import DaskTaskRunner
+
+    class ScrapewashDaskTaskRunner(DaskTaskRunner):
+        """prefect-dask's runner, sending the flow run's API server along with each task."""
+
+        def submit(self, task, parameters, wait_for=None, dependencies=None):
+            with api_url_for_workers():
+                return super().submit(task, parameters, wait_for=wait_for, dependencies=dependencies)
+
+    # importable as scrapewash.flows.runners.ScrapewashDaskTaskRunner (see __getattr__), so that the
+    # flow, which carries its task runner, unpickles on the workers
+    ScrapewashDaskTaskRunner.__module__ = __name__
+    ScrapewashDaskTaskRunner.__qualname__ = "ScrapewashDaskTaskRunner"
+    globals()["ScrapewashDaskTaskRunner"] = ScrapewashDaskTaskRunner
+    return ScrapewashDaskTaskRunner
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ScrapewashDaskTaskRunner":
+        return _dask_task_runner_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
