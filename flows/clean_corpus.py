@@ -243,7 +243,7 @@ def clean_corpus(params: RunParameters) -> dict[str, Any]:
     """Clean the input files into a deduplicated Parquet dataset under ``params.out``.
 
     Args:
-        params: what to read, where to write, and how to clean (each field is described in the run form).
+        params: What to read, where to write, and how to clean.
     """
     logger = get_run_logger()
     config = params.config

@@ -6,9 +6,9 @@ through prefect-dask's ``DaskTaskRunner``: on an existing cluster given by its s
 shard tasks only pass paths and small dicts, so every worker must see the input and output
 folders at the same paths (a shared file system) and have scrapewash installed.
 
-Deployments served or run by a worker pick their runner from the environment
-(``SCRAPEWASH_RUNNER``, ``SCRAPEWASH_DASK_ADDRESS``, ``SCRAPEWASH_WORKERS``), see
-:func:`runner_from_env`.
+The flow's default runner comes from the environment (``SCRAPEWASH_RUNNER``,
+``SCRAPEWASH_DASK_ADDRESS``, ``SCRAPEWASH_WORKERS``, see :func:`runner_from_env`): that is the runner
+of deployments whose runs load the flow from its entrypoint, such as runs started by a Prefect worker.
 
 Task runs on Dask workers report to the Prefect API named by the settings the flow run sends along
 with each task. When no ``PREFECT_API_URL`` is configured the flow runs against a temporary local
@@ -19,11 +19,13 @@ its task runs there; :class:`ScrapewashDaskTaskRunner` sends the flow run's serv
 from __future__ import annotations
 
 import os
+import threading
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Literal
 
 RunnerName = Literal["threads", "dask"]
 RUNNERS: tuple[str, ...] = ("threads", "dask")
+_CLASS_LOCK = threading.Lock()
 
 
 class RunnerError(ValueError):
@@ -52,9 +54,16 @@ def make_task_runner(runner: str = "threads", workers: int = 2, dask_address: st
 
 def runner_from_env(default_workers: int = 2) -> Any:
     """The task runner the environment asks for (threads when it asks for nothing)."""
-    workers = int(os.environ.get("SCRAPEWASH_WORKERS") or default_workers)
-    return make_task_runner(os.environ.get("SCRAPEWASH_RUNNER") or "threads", workers,
-                            os.environ.get("SCRAPEWASH_DASK_ADDRESS") or None)
+    raw_workers = os.environ.get("SCRAPEWASH_WORKERS") or str(default_workers)
+    try:
+        workers = int(raw_workers)
+    except ValueError:
+        raise RunnerError(f"SCRAPEWASH_WORKERS must be a whole number, not {raw_workers!r}") from None
+    runner = os.environ.get("SCRAPEWASH_RUNNER") or "threads"
+    address = os.environ.get("SCRAPEWASH_DASK_ADDRESS") or None
+    if address and runner != "dask":
+        raise RunnerError("SCRAPEWASH_DASK_ADDRESS needs SCRAPEWASH_RUNNER=dask")
+    return make_task_runner(runner, workers, address)
 
 
 def api_url_for_workers() -> AbstractContextManager[Any]:
@@ -79,9 +88,14 @@ def api_url_for_workers() -> AbstractContextManager[Any]:
 
 def _dask_task_runner_class() -> type:
     """``ScrapewashDaskTaskRunner``, built on first use so that importing this module stays cheap."""
-    cls = globals().get("ScrapewashDaskTaskRunner")
-    if cls is not None:
+    with _CLASS_LOCK:
+        cls = globals().get("ScrapewashDaskTaskRunner")
+        if cls is None:
+            cls = globals()["ScrapewashDaskTaskRunner"] = _build_dask_task_runner_class()
         return cls
+
+
+def _build_dask_task_runner_class() -> type:
     from prefect_dask import DaskTaskRunner
 
     class ScrapewashDaskTaskRunner(DaskTaskRunner):
@@ -95,7 +109,6 @@ def _dask_task_runner_class() -> type:
     # flow, which carries its task runner, unpickles on the workers
     ScrapewashDaskTaskRunner.__module__ = __name__
     ScrapewashDaskTaskRunner.__qualname__ = "ScrapewashDaskTaskRunner"
-    globals()["ScrapewashDaskTaskRunner"] = ScrapewashDaskTaskRunner
     return ScrapewashDaskTaskRunner
 
 

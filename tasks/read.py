@@ -24,8 +24,7 @@ import io
 import json
 import os
 import zlib
-from collections.abc import Iterable, Iterator
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import ftfy.bad_codecs  # noqa: F401  (registers the "sloppy-windows-1252" codec)

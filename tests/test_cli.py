@@ -51,3 +51,26 @@ def test_usage_errors(tmp_path):
     blocker.write_text("not a folder")
     p = scrapewash("run", str(SAMPLES / "pages"), "--out", str(blocker / "o"), cwd=tmp_path)
     assert p.returncode == 1 and "not writable" in p.stderr
+
+
+def test_only_new_from_the_command_line(tmp_path):
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "a.jsonl").write_bytes((SAMPLES / "articles.jsonl").read_bytes())
+    out = str(tmp_path / "o")
+    first = scrapewash("run", str(landing / "*.jsonl"), "--out", out, "--only-new", "--json", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert json.loads(first.stdout)["documents_in"] > 0
+    again = scrapewash("run", str(landing / "*.jsonl"), "--out", out, "--only-new", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "no new input to clean; nothing was committed" in again.stdout
+    p = scrapewash("run", str(tmp_path / "nothing-*.jsonl"), "--out", out, cwd=tmp_path)
+    assert p.returncode == 2 and "input not found" in p.stderr
+
+
+def test_runner_usage_errors(tmp_path):
+    p = scrapewash("run", str(SAMPLES / "pages"), "--out", str(tmp_path / "o"), "--dask-address",
+                   "tcp://127.0.0.1:1", cwd=tmp_path)
+    assert p.returncode == 2 and "--dask-address needs --runner dask" in p.stderr
+    p = scrapewash("run", str(SAMPLES / "pages"), "--out", str(tmp_path / "o"), "--runner", "spark", cwd=tmp_path)
+    assert p.returncode == 2 and "invalid choice" in p.stderr

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES, assert_reconciles, read_dataset, run_flow
 
+from conftest import SAMPLES, assert_reconciles, read_dataset, run_flow
 from scrapewash.config import Config, RunParameters
 from scrapewash.tasks import write
 from scrapewash.tasks.read import plan_inputs

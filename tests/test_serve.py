@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from conftest import SAMPLES, read_dataset
 
 pytestmark = pytest.mark.slow

@@ -1,0 +1,178 @@
+"""The clean-corpus flow on real Dask clusters: the same output as the thread runner, shard tasks run
+on the cluster's worker processes and report to the Prefect API, and no process is left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import SAMPLES, assert_reconciles, read_dataset, run_flow
+from scrapewash.flows.runners import RunnerError, make_task_runner
+
+distributed = pytest.importorskip("distributed")
+pytest.importorskip("prefect_dask")
+psutil = pytest.importorskip("psutil")
+
+VOLATILE = ("run_id", "processed_at")
+TIMING = ("run_id", "output", "duration_s", "mb_per_s", "docs_per_s")
+SMALL_SHARDS = {"read": {"docs_per_shard": 2, "bytes_per_shard": 4096}}
+SHARD_TASKS = {"prepare_shard_task": "prepare-shard", "sign_shard_task": "sign-shard",
+               "finalize_shard_task": "finalize-shard"}
+
+
+def _rows(out: Path, name: str) -> list[dict]:
+    return [{k: v for k, v in r.items() if k not in VOLATILE} for r in read_dataset(out, name).to_pylist()]
+
+
+def _stable(counts: dict) -> dict:
+    """The counts without timings (throughput at the top, each stage's ``seconds`` below)."""
+
+    def strip(v):
+        return {k: strip(x) for k, x in v.items() if k != "seconds"} if isinstance(v, dict) else v
+
+    return strip({k: v for k, v in counts.items() if k not in TIMING})
+
+
+def _children() -> set[int]:
+    """Our child processes, but for multiprocessing's helpers, which live as long as this process."""
+    pids = set()
+    for p in psutil.Process().children(recursive=True):
+        try:
+            if not any("multiprocessing.resource_tracker" in a or "multiprocessing.forkserver" in a
+                       for a in p.cmdline()):
+                pids.add(p.pid)
+        except psutil.NoSuchProcess:
+            pass
+    return pids
+
+
+def assert_no_new_processes(before: set[int], timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while (left := _children() - before) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not left, [" ".join(psutil.Process(pid).cmdline()[:4]) for pid in left]
+
+
+@pytest.fixture(scope="module")
+def thread_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("threads")
+    counts = run_flow([SAMPLES], out, task_runner=make_task_runner("threads", workers=2), **SMALL_SHARDS)
+    assert counts["shards"] >= 6, "small shards should give several shard tasks"
+    assert_reconciles(out, counts)
+    return out, counts
+
+
+def assert_same_output(out: Path, counts: dict, thread_run) -> None:
+    ref_out, ref_counts = thread_run
+    assert counts["committed"] is True
+    assert_reconciles(out, counts)
+    assert _stable(counts) == _stable(ref_counts)
+    for name in ("documents", "removed", "quarantine"):
+        assert _rows(out, name) == _rows(ref_out, name), name
+    assert counts["documents_out"] > 0 and counts["quarantined"] > 0
+
+
+def assert_task_runs_reported(out: Path, counts: dict) -> None:
+    """The harness' Prefect API holds a Completed task run per shard and stage, under this flow run."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    manifest = json.loads((out / "_runs" / f"{counts['run_id']}.json").read_text())
+    flow_run_id = manifest["prefect_flow_run_id"]
+    assert flow_run_id
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+    for stage in ("prepare", "sign", "finalize"):
+        stage_runs = [r for r in runs if r.name.startswith(f"{stage} ")]
+        assert len(stage_runs) == counts["shards"], stage
+        assert all(r.state_type.value == "COMPLETED" for r in stage_runs), stage
+
+
+@pytest.mark.slow
+def test_local_dask_cluster_matches_threads(tmp_path, thread_run):
+    """``--runner dask --workers 2`` as ``scrapewash run`` does it without a Prefect server configured:
+    the flow runs against a temporary local server (here the harness') and the task runs in the worker
+    processes must report to that same server, not start temporary servers of their own."""
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_SERVER_DATABASE_CONNECTION_URL,
+        get_current_settings,
+        temporary_settings,
+    )
+
+    # the settings travel to the workers: a temporary server started there would use this database
+    stray_db = tmp_path / "worker-server.db"
+    before = _children()
+    with temporary_settings(restore_defaults={PREFECT_API_URL},
+                            updates={PREFECT_SERVER_DATABASE_CONNECTION_URL: f"sqlite+aiosqlite:///{stray_db}"}):
+        assert get_current_settings().api.url is None
+        counts = run_flow([SAMPLES], tmp_path / "dask", task_runner=make_task_runner("dask", workers=2),
+                          **SMALL_SHARDS)
+    assert_same_output(tmp_path / "dask", counts, thread_run)
+    assert not stray_db.exists(), "a Dask worker started a Prefect server of its own"
+    assert_task_runs_reported(tmp_path / "dask", counts)
+    assert_no_new_processes(before)
+
+
+@pytest.mark.slow
+def test_existing_dask_cluster_runs_the_shard_tasks(tmp_path, thread_run):
+    """``--runner dask --dask-address tcp://...``: the shard tasks run on that cluster's workers."""
+    out = tmp_path / "dask"
+    before = _children()
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        worker_pids = client.run(os.getpid)
+        assert len(worker_pids) == 2 and os.getpid() not in worker_pids.values()
+        with distributed.get_task_stream(client) as stream:
+            counts = run_flow([SAMPLES], out, task_runner=make_task_runner(
+                "dask", dask_address=cluster.scheduler_address), **SMALL_SHARDS)
+        # every Dask task the flow ran, as the scheduler recorded it: on which worker, with what outcome
+        executed = [(t["key"].rsplit("-", 1)[0], t["worker"], t["status"]) for t in stream.data]
+    assert_same_output(out, counts, thread_run)
+    assert_task_runs_reported(out, counts)
+    for prefix in SHARD_TASKS:
+        ran = [(w, s) for k, w, s in executed if k == prefix]
+        assert len(ran) == counts["shards"], prefix
+        assert {w for w, _ in ran} <= set(worker_pids) and {s for _, s in ran} == {"OK"}, prefix
+    assert_no_new_processes(before)
+
+
+def test_make_task_runner_choices_and_errors():
+    from prefect.task_runners import ThreadPoolTaskRunner
+    from prefect_dask import DaskTaskRunner
+
+    threads = make_task_runner("threads", workers=3)
+    assert isinstance(threads, ThreadPoolTaskRunner) and threads._max_workers == 3
+    local = make_task_runner("dask", workers=3)
+    assert isinstance(local, DaskTaskRunner) and local.address is None
+    assert local.cluster_kwargs["n_workers"] == 3 and local.cluster_kwargs["processes"] is True
+    remote = make_task_runner("dask", dask_address="tcp://10.0.0.5:8786")
+    assert isinstance(remote, DaskTaskRunner) and remote.address == "tcp://10.0.0.5:8786"
+    with pytest.raises(RunnerError, match="unknown runner 'spark'"):
+        make_task_runner("spark")
+    with pytest.raises(RunnerError, match="needs --runner dask"):
+        make_task_runner("threads", dask_address="tcp://127.0.0.1:8786")
+
+
+def test_runner_from_env(monkeypatch):
+    from scrapewash.flows.runners import runner_from_env
+
+    monkeypatch.setenv("SCRAPEWASH_RUNNER", "dask")
+    monkeypatch.setenv("SCRAPEWASH_DASK_ADDRESS", "tcp://10.0.0.5:8786")
+    assert runner_from_env().address == "tcp://10.0.0.5:8786"
+    monkeypatch.delenv("SCRAPEWASH_DASK_ADDRESS")
+    monkeypatch.setenv("SCRAPEWASH_WORKERS", "5")
+    assert runner_from_env().cluster_kwargs["n_workers"] == 5
+    monkeypatch.delenv("SCRAPEWASH_RUNNER")
+    assert runner_from_env()._max_workers == 5
+    monkeypatch.setenv("SCRAPEWASH_DASK_ADDRESS", "tcp://10.0.0.5:8786")
+    with pytest.raises(RunnerError, match="SCRAPEWASH_DASK_ADDRESS needs SCRAPEWASH_RUNNER=dask"):
+        runner_from_env()
+    monkeypatch.delenv("SCRAPEWASH_DASK_ADDRESS")
+    monkeypatch.setenv("SCRAPEWASH_WORKERS", "two")
+    with pytest.raises(RunnerError, match="SCRAPEWASH_WORKERS must be a whole number"):
+        runner_from_env()
