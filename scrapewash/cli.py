@@ -96,6 +96,25 @@ def _load_config(args: argparse.Namespace):
     return Config.model_validate(config.model_dump())
 
 
+def _config_and_output(args: argparse.Namespace) -> tuple[Any, int]:
+    """The configuration, after checking that the output root is usable: (config, 0) or (None, exit code)."""
+    from pydantic import ValidationError
+
+    from scrapewash.tasks.write import OutputError, check_output_root
+
+    try:
+        config = _load_config(args)
+    except (OSError, ValueError, ValidationError) as e:
+        print(f"scrapewash: bad configuration: {e}", file=sys.stderr)
+        return None, EXIT_USAGE
+    try:
+        check_output_root(args.out)
+    except OutputError as e:
+        print(f"scrapewash: {e}", file=sys.stderr)
+        return None, EXIT_FAILED
+    return config, EXIT_OK
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
@@ -103,28 +122,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     from scrapewash.flows.runners import RunnerError, make_task_runner
     from scrapewash.tasks.boilerplate import RuleError
     from scrapewash.tasks.read import InputError, expand_input
-    from scrapewash.tasks.write import OutputError, check_output_root
+    from scrapewash.tasks.write import OutputError
 
-    try:
-        config = _load_config(args)
-        params = RunParameters(inputs=list(args.inputs), out=args.out, config=config, only_new=args.only_new,
-                               settle_seconds=args.settle_seconds)
-        runner = make_task_runner(args.runner, config.workers, args.dask_address)
-    except (OSError, ValueError, ValidationError) as e:
-        print(f"scrapewash: bad configuration: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    except RunnerError as e:
-        print(f"scrapewash: {e}", file=sys.stderr)
-        return EXIT_USAGE
     missing = [i for i in args.inputs if not expand_input(i) or not os.path.lexists(expand_input(i)[0])]
     if missing:
         print(f"scrapewash: input not found: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
+    config, code = _config_and_output(args)
+    if config is None:
+        return code
     try:
-        check_output_root(args.out)
-    except OutputError as e:
+        params = RunParameters(inputs=list(args.inputs), out=args.out, config=config, only_new=args.only_new,
+                               settle_seconds=args.settle_seconds)
+        runner = make_task_runner(args.runner, config.workers, args.dask_address)
+    except (RunnerError, ValidationError) as e:
         print(f"scrapewash: {e}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_USAGE
 
     try:
         counts = _run_params(params, runner)
@@ -158,18 +171,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from scrapewash.flows.deploy import DeploymentError, build_deployment
     from scrapewash.flows.runners import RunnerError
-    from scrapewash.tasks.write import OutputError, check_output_root
 
-    try:
-        config = _load_config(args)
-    except (OSError, ValueError, ValidationError) as e:
-        print(f"scrapewash: bad configuration: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        check_output_root(args.out)
-    except OutputError as e:
-        print(f"scrapewash: {e}", file=sys.stderr)
-        return EXIT_FAILED
+    config, code = _config_and_output(args)
+    if config is None:
+        return code
     try:
         deployment = build_deployment(
             inputs=[os.path.abspath(i) for i in args.inputs], out=os.path.abspath(args.out), config=config,
