@@ -6,11 +6,12 @@ Layout under the output root (DESIGN.md, "Output layout")::
     removed/<run_id>/part-NNNNN.parquet     removed paragraphs, fragments and documents
     quarantine/<run_id>/part-NNNNN.parquet  inputs that could not be read
     _runs/<run_id>.json                     manifest of the run (written last)
+    _index/{documents,paragraphs,templates}/<run_id>/   the run's part of the dedup index
     _staging/<run_id>/                      work in progress, never read by users
     .lock                                   held while a run writes
 
 A run writes everything under ``_staging/<run_id>/``. The commit renames the
-three finished folders into place and then writes the manifest; a
+finished folders (datasets and index parts) into place and then writes the manifest; a
 ``_runs/<run_id>.committing`` marker exists only in between. :func:`recover`
 (called at the start of every run) rolls back a commit that a crash
 interrupted, so readers never see a half-written run for longer than a crash.
@@ -32,6 +33,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 DATASETS = ("documents", "removed", "quarantine")
+# The dedup index's partitions (tasks/index.py): committed, rolled back and recovered with the datasets.
+INDEX_PARTS = ("_index/documents", "_index/paragraphs", "_index/templates")
+COMMITTED = DATASETS + INDEX_PARTS
 
 
 class OutputError(Exception):
@@ -222,7 +226,7 @@ def recover(out: str | Path) -> list[str]:
             if (runs / f"{run_id}.json").exists():
                 marker.unlink()  # crashed after the manifest: the commit is complete
                 continue
-            for ds in DATASETS:
+            for ds in COMMITTED:
                 shutil.rmtree(root / ds / run_id, ignore_errors=True)
             marker.unlink()
             actions.append(f"rolled back the interrupted commit of run {run_id}")
@@ -230,7 +234,7 @@ def recover(out: str | Path) -> list[str]:
             tmp.unlink(missing_ok=True)
     # Partitions without a manifest (crash between renames and before the marker was seen).
     committed = {p.stem for p in runs.glob("*.json")} if runs.is_dir() else set()
-    for ds in DATASETS:
+    for ds in COMMITTED:
         d = root / ds
         if d.is_dir():
             for part in sorted(d.iterdir()):
@@ -253,7 +257,7 @@ def commit(paths: RunPaths, manifest: dict[str, Any]) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     _fsync_dir(paths.runs)
-    for ds in DATASETS:
+    for ds in COMMITTED:
         src = paths.staged(ds)
         dst = paths.final(ds)
         dst.parent.mkdir(parents=True, exist_ok=True)
