@@ -35,7 +35,7 @@ from prefect.runtime import deployment, flow_run
 from scrapewash import __version__, schemas
 from scrapewash.config import Config, ParagraphDedupConfig, RunParameters
 from scrapewash.flows.runners import runner_from_env
-from scrapewash.tasks import boilerplate, content, dedup, finalize, prepare, sign, templates, write
+from scrapewash.tasks import boilerplate, content, dedup, finalize, index, prepare, sign, templates, write
 from scrapewash.tasks.read import Plan, Shard, plan_inputs
 from scrapewash.tasks.write import RunPaths
 
@@ -53,11 +53,13 @@ def prepare_shard_task(shard: Shard, paths: RunPaths, config: Config, processed_
 
 
 @task(name="find-templates", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
-def find_templates_task(prepared: list[str], config: Config, out: str) -> dict[str, Any]:
+def find_templates_task(prepared: list[str], config: Config, out: str, stats_out: str, index_root: str | None,
+                        exclude: list[str]) -> dict[str, Any]:
     t = config.templates
     off = 2**31 - 1
     return templates.find_templates([Path(p) for p in prepared], t.min_docs if t.enabled else off, Path(out),
-                                    t.min_docs_short if t.enabled else off, t.short_words)
+                                    t.min_docs_short if t.enabled else off, t.short_words, Path(stats_out),
+                                    Path(index_root) if index_root else None, exclude)
 
 
 @task(name="sign-shard", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
@@ -66,15 +68,18 @@ def sign_shard_task(shard_index: int, paths: RunPaths, config: Config, templates
 
 
 @task(name="find-duplicates", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
-def find_duplicates_task(signed: list[str], config: Config, decisions: str) -> dict[str, Any]:
-    return dedup.find_duplicates([Path(p) for p in signed], config.dedup, Path(decisions))
+def find_duplicates_task(signed: list[str], config: Config, decisions: str, index_root: str | None,
+                         exclude: list[str]) -> dict[str, Any]:
+    return dedup.find_duplicates([Path(p) for p in signed], config.dedup, Path(decisions),
+                                 Path(index_root) if index_root else None, exclude)
 
 
 @task(name="find-duplicate-paragraphs", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
 def find_duplicate_paragraphs_task(signed: list[str], prepared: list[str], decisions: str, out: str,
-                                   cfg: ParagraphDedupConfig) -> dict[str, Any]:
+                                   cfg: ParagraphDedupConfig, index_root: str | None,
+                                   exclude: list[str]) -> dict[str, Any]:
     return dedup.find_duplicate_paragraphs([Path(p) for p in signed], [Path(p) for p in prepared], Path(decisions),
-                                           Path(out), cfg)
+                                           Path(out), cfg, Path(index_root) if index_root else None, exclude)
 
 
 @task(name="finalize-shard", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
@@ -217,7 +222,7 @@ def summary_rows(counts: dict[str, Any]) -> list[tuple[str, Any]]:
 def summary_markdown(run_id: str, out: str, counts: dict[str, Any], plan: Plan | None = None) -> str:
     lines = [f"# clean-corpus run `{run_id}`", "", f"Output: `{os.path.abspath(out)}`", ""]
     if plan is not None and (plan.already_read or plan.settling):
-        lines += [f"Only new input: {plan.already_read} files were read by earlier runs and skipped; "
+        lines += [f"{plan.already_read} input files were read by earlier runs and skipped; "
                   f"{len(plan.settling)} files modified too recently are left for the next run.", ""]
     if not plan or (not plan.shards and not plan.quarantined):
         if plan is not None:
@@ -256,17 +261,24 @@ def clean_corpus(params: RunParameters) -> dict[str, Any]:
         for action in write.recover(out):
             logger.warning("recovery: %s", action)
         paths = RunPaths(out, run_id)
-        known = write.read_input_ledger(out) if params.only_new else None
+        known = None if params.reprocess else write.read_input_ledger(out)
         settle = time.time_ns() - int(params.settle_seconds * 1e9) if params.settle_seconds else None
         plan = plan_inputs(inputs, config.read.docs_per_shard, config.read.bytes_per_shard,
                            known=known, modified_before_ns=settle)
         logger.info("run %s: %d input files (%.1f MB) in %d shards; %d skipped, %d unreadable",
                     run_id, plan.n_files, plan.total_bytes / 1e6, len(plan.shards), len(plan.skipped),
                     len(plan.quarantined))
-        if params.only_new:
-            logger.info("only new input: %d files already read by earlier runs, %d left for the next run "
-                        "(modified in the last %g s)", plan.already_read, len(plan.settling),
-                        params.settle_seconds)
+        if plan.already_read or plan.settling:
+            logger.info("%d input files already read by earlier runs (%d of them under another name), "
+                        "%d left for the next run (modified in the last %g s)", plan.already_read,
+                        len(plan.same_content), len(plan.settling), params.settle_seconds)
+        for path, earlier in plan.same_content[:20]:
+            logger.info("not read again: %s has the same content as %s, read by an earlier run", path, earlier)
+        supersedes = write.runs_covered_by(out, plan.ledger) if params.reprocess else []
+        if supersedes:
+            logger.info("reprocessing: this run supersedes runs %s (all their inputs are read again)",
+                        ", ".join(supersedes))
+        index_root = os.path.abspath(out) if config.dedup.across_runs else None
         for path, why in plan.skipped[:20]:
             logger.info("skipped %s: %s", path, why)
         if not plan.shards and not plan.quarantined:
@@ -298,7 +310,9 @@ def clean_corpus(params: RunParameters) -> dict[str, Any]:
                                s["quarantine_errors"])
         prepared = sorted(str(p) for p in (paths.staging / "prepared").glob("shard-*.parquet"))
         templates_path = str(paths.staging / "templates.parquet")
-        tpl = find_templates_task.submit(prepared, config, templates_path).result()
+        tpl = find_templates_task.submit(prepared, config, templates_path,
+                                         str(paths.staged(index.TEMPLATES) / "part-00000.parquet"), index_root,
+                                         supersedes).result()
         progress.advance("templates")
         logger.info("site templates: %d template paragraphs on %d sites", tpl["template_keys"],
                     tpl["sites_with_templates"])
@@ -307,14 +321,14 @@ def clean_corpus(params: RunParameters) -> dict[str, Any]:
                  progress, "sign")
         signed = sorted(str(p) for p in (paths.staging / "signed").glob("shard-*.parquet"))
         decisions = str(paths.staging / "decisions.parquet")
-        dup = find_duplicates_task.submit(signed, config, decisions).result()
+        dup = find_duplicates_task.submit(signed, config, decisions, index_root, supersedes).result()
         progress.advance("duplicates")
         logger.info("near-duplicates: %d candidate pairs, %d verified, %d clusters, %d documents removed",
                     dup["candidate_pairs"], dup["verified_pairs"], dup["clusters"], dup["duplicates_removed"])
         paragraph_decisions = str(paths.staging / "paragraph-decisions.parquet")
         if config.paragraph_dedup.enabled:
             pdup = find_duplicate_paragraphs_task.submit(signed, prepared, decisions, paragraph_decisions,
-                                                         config.paragraph_dedup).result()
+                                                         config.paragraph_dedup, index_root, supersedes).result()
             logger.info("duplicate paragraphs across documents: %d exact of %d judged, %d near of %d judged",
                         pdup["exact_duplicates"], pdup["paragraphs_judged"], pdup.get("near_duplicates", 0),
                         pdup.get("near_judged", 0))
@@ -341,7 +355,8 @@ def clean_corpus(params: RunParameters) -> dict[str, Any]:
             "prefect_flow_run_id": str(flow_run.get_id() or ""),
             "deployment": deployment.get_name(),
             "inputs": inputs,
-            "only_new": params.only_new,
+            "reprocess": params.reprocess,
+            "supersedes": supersedes,
             "output": os.path.abspath(out),
             "skipped_files": [{"path": p, "reason": r} for p, r in plan.skipped],
             "input_files": plan.ledger,
@@ -354,6 +369,8 @@ def clean_corpus(params: RunParameters) -> dict[str, Any]:
             "shards": [{"prepare": p, "finalize": f} for p, f in zip(prep, fin, strict=True)],
         }
         commit_task(paths, manifest)
+        for old in write.retire_superseded(out, supersedes):
+            logger.info("moved superseded run %s to %s", old, os.path.join(os.path.abspath(out), "_superseded"))
         progress.finish()
     counts.update(run_id=run_id, output=os.path.abspath(out), committed=True)
     logger.info("committed run %s: %d documents in, %d kept, %s removed, %d quarantined, %.1f MB/s",

@@ -2,8 +2,8 @@
 
 One deployment per landing folder: a cron schedule, the run parameters (the
 Pydantic model :class:`~scrapewash.config.RunParameters`, so the Prefect UI's
-run form shows every field with its description), ``only_new`` on so each
-run cleans what arrived since the last, and a deployment concurrency limit of
+run form shows every field with its description); each run cleans what
+arrived since the last (input files earlier runs read are skipped), and a deployment concurrency limit of
 one with queueing, so a run scheduled while the previous one still writes
 waits for it (the output root's lock would make it wait too).
 """
@@ -23,15 +23,14 @@ class DeploymentError(ValueError):
 
 def build_deployment(inputs: list[str], out: str, config: Config, cron: str, timezone: str = "UTC",
                      name: str = "scheduled", runner: str = "threads", dask_address: str | None = None,
-                     only_new: bool = True, settle_seconds: float = 60) -> Any:
+                     settle_seconds: float = 60) -> Any:
     """A ``RunnerDeployment`` of the clean-corpus flow, ready for ``prefect.serve``."""
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.schedules import Cron
 
     from scrapewash.flows.clean_corpus import clean_corpus
 
-    params = RunParameters(inputs=inputs, out=out, config=config, only_new=only_new,
-                           settle_seconds=settle_seconds)
+    params = RunParameters(inputs=inputs, out=out, config=config, settle_seconds=settle_seconds)
     try:
         schedule = Cron(cron, timezone=timezone)
     except Exception as e:  # noqa: BLE001 - croniter and zoneinfo raise several types

@@ -31,8 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--config", metavar="FILE", help="TOML or JSON configuration file")
     r.add_argument("--workers", type=int, metavar="N",
                    help="shard tasks run at once: threads, or local Dask worker processes (default: config, 2)")
-    r.add_argument("--only-new", action="store_true",
-                   help="read only input files no earlier committed run of DIR read (same path, size and mtime)")
+    r.add_argument("--reprocess", action="store_true",
+                   help="read inputs again that earlier runs of DIR read (by default they are skipped); runs all of "
+                        "whose inputs are read again are superseded (moved to DIR/_superseded/)")
     r.add_argument("--settle-seconds", type=float, default=0, metavar="S",
                    help="leave files modified less than S seconds ago for a later run (default 0)")
     _runner_args(r)
@@ -50,8 +51,6 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=int, metavar="N", help="shard tasks run at once (default: config, 2)")
     s.add_argument("--settle-seconds", type=float, default=60, metavar="S",
                    help="leave files modified less than S seconds ago for the next run (default 60)")
-    s.add_argument("--all-input", action="store_true",
-                   help="clean all input on every run, not only what earlier runs did not read")
     _runner_args(s)
     e = sub.add_parser("eval", help="clean a raw JSONL and score the kept text against gold (word 4-gram F1)")
     e.add_argument("raw", metavar="RAW", help="raw JSONL (id, text)")
@@ -132,7 +131,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if config is None:
         return code
     try:
-        params = RunParameters(inputs=list(args.inputs), out=args.out, config=config, only_new=args.only_new,
+        params = RunParameters(inputs=list(args.inputs), out=args.out, config=config, reprocess=args.reprocess,
                                settle_seconds=args.settle_seconds)
         runner = make_task_runner(args.runner, config.workers, args.dask_address)
     except (RunnerError, ValidationError) as e:
@@ -179,7 +178,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         deployment = build_deployment(
             inputs=[os.path.abspath(i) for i in args.inputs], out=os.path.abspath(args.out), config=config,
             cron=args.cron, timezone=args.timezone, name=args.name, runner=args.runner,
-            dask_address=args.dask_address, only_new=not args.all_input, settle_seconds=args.settle_seconds)
+            dask_address=args.dask_address, settle_seconds=args.settle_seconds)
     except (DeploymentError, RunnerError, ValidationError) as e:
         print(f"scrapewash: {e}", file=sys.stderr)
         return EXIT_USAGE

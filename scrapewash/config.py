@@ -175,6 +175,11 @@ class DedupConfig(_Section):
         description="Which copy survives: 'first' in input order, or 'longest' text (ties: input order).",
     )
     seed: int = Field(1, description="MinHash seed (datasketch's default is 1).")
+    across_runs: bool = Field(
+        True,
+        description="Also deduplicate against what earlier runs of this output root kept (documents by MinHash, "
+                    "paragraphs by exact key, site-template page counts), reading only the dedup index in _index/.",
+    )
 
     @model_validator(mode="after")
     def _bands_rows(self) -> DedupConfig:
@@ -239,10 +244,11 @@ class RunParameters(BaseModel):
                     ".txt, .jsonl[.gz|.zst], .csv[.gz|.zst], .parquet. Folders are walked in sorted order.",
     )
     out: str = Field("output", description="Output root: documents/, removed/, quarantine/ and _runs/ go here.")
-    only_new: bool = Field(
+    reprocess: bool = Field(
         False,
-        description="Read only input files that no earlier committed run of this output root read (same path, "
-                    "size and modification time). Scheduled runs use this to clean what arrived since the last run.",
+        description="Read the inputs again even if an earlier committed run of this output root read them "
+                    "(same path, size and modification time, or same content). Earlier runs whose inputs are all "
+                    "read again are superseded: their partitions move to _superseded/. Use it when rules change.",
     )
     settle_seconds: float = Field(
         0, ge=0,

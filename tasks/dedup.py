@@ -37,7 +37,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from scrapewash.config import DedupConfig, ParagraphDedupConfig
-from scrapewash.tasks import minhash
+from scrapewash.tasks import index, minhash
 
 ESTIMATE_MARGIN = 0.15
 
@@ -49,7 +49,7 @@ DECISIONS_SCHEMA = pa.schema(
         pa.field("duplicate_of_order", pa.int64()),
         pa.field("similarity", pa.float32()),  # to the survivor
         pa.field("duplicates", pa.int32(), nullable=False),  # copies folded into a survivor
-        pa.field("cluster", pa.int64(), nullable=False),  # order of the survivor
+        pa.field("cluster", pa.int64(), nullable=False),  # order of the survivor (-1: an earlier run's)
     ]
 )
 
@@ -110,19 +110,37 @@ def _shingle_sets(files: list[Path], wanted: set[int], shingle_words: int) -> di
     return out
 
 
-def find_duplicates(prepared: list[Path], cfg: DedupConfig, decisions_path: Path) -> dict[str, Any]:
-    """Decide which staged documents are near-duplicates; write the decisions; return counts."""
+def find_duplicates(prepared: list[Path], cfg: DedupConfig, decisions_path: Path,
+                    index_root: Path | None = None, exclude: list[str] | None = None) -> dict[str, Any]:
+    """Decide which staged documents are near-duplicates; write the decisions; return counts.
+
+    With ``index_root``, documents that nearly duplicate one an earlier run kept go first
+    (``tasks/index.py``); the rest are compared with each other.
+    """
     t0 = time.perf_counter()
     order, ids, words, sigs = _load_signatures(prepared, cfg.num_perm)
     n = len(order)
     stats: dict[str, Any] = {"documents_compared": n, "candidate_pairs": 0, "verified_pairs": 0,
-                             "clusters": 0, "duplicates_removed": 0, "signature_bytes": int(sigs.nbytes)}
+                             "clusters": 0, "duplicates_removed": 0, "signature_bytes": int(sigs.nbytes),
+                             "duplicates_of_earlier_runs": 0}
     rows: list[dict[str, Any]] = []
-    if n >= 2 and cfg.enabled:
+    earlier: dict[int, tuple[str, str, float]] = {}
+    if n and cfg.enabled and index_root is not None:
+        earlier, istats = index.match_documents(index_root, sigs, cfg, exclude or ())
+        stats.update(istats)
+        for i, (old_id, old_run, sim) in sorted(earlier.items()):
+            rows.append({"order": int(order[i]), "keep": False, "duplicate_of": old_id, "duplicate_of_order": None,
+                         "similarity": round(sim, 4), "duplicates": 0, "cluster": -1, "duplicate_of_run": old_run})
+        stats["duplicates_of_earlier_runs"] = len(earlier)
+        stats["duplicates_removed"] = len(earlier)
+    if n - len(earlier) >= 2 and cfg.enabled:
         keys = minhash.band_keys(sigs, cfg.bands, cfg.rows)
         stats["band_key_bytes"] = int(keys.nbytes)
         pairs = minhash.candidate_pairs(keys)
         del keys
+        if earlier and len(pairs):
+            gone = np.fromiter(earlier, dtype=np.int64)
+            pairs = pairs[~(np.isin(pairs[:, 0], gone) | np.isin(pairs[:, 1], gone))]
         stats["candidate_pairs"] = int(len(pairs))
         if len(pairs):
             est = minhash.estimate_jaccard(sigs[pairs[:, 0]], sigs[pairs[:, 1]])
@@ -166,6 +184,8 @@ def find_duplicates(prepared: list[Path], cfg: DedupConfig, decisions_path: Path
                                  "duplicates": 0, "cluster": int(order[rep])})
                     stats["duplicates_removed"] += 1
     rows.sort(key=lambda r: r["order"])
+    for r in rows:
+        r.pop("duplicate_of_run", None)
     decisions_path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(rows, schema=DECISIONS_SCHEMA), decisions_path)
     stats["seconds"] = time.perf_counter() - t0
@@ -240,23 +260,35 @@ def _live(order: np.ndarray, removed_docs: set[int]) -> np.ndarray:
     return ~np.isin(order, np.fromiter(removed_docs, dtype=np.int64))
 
 
-def _exact_paragraph_duplicates(signed: list[Path], removed_docs: set[int],
-                                ids: dict[int, str]) -> tuple[list[dict[str, Any]], int]:
+def _exact_paragraph_duplicates(signed: list[Path], removed_docs: set[int], ids: dict[int, str],
+                                index_root: Path | None = None,
+                                exclude: list[str] | None = None) -> tuple[list[dict[str, Any]], int, int]:
     order, p, h = _paragraph_columns(signed, "pindex", "phash", ids)
     live = _live(order, removed_docs)
     order, h, p = order[live], h[live].astype(np.uint64), p[live].astype(np.int32)
+    judged = len(h)
+    rows = []
+    if index_root is not None and judged:
+        earlier = index.match_paragraphs(index_root, h, exclude or ())
+        for e, (old_id, old_p) in sorted(earlier.items()):
+            rows.append({"order": int(order[e]), "paragraph_index": int(p[e]), "duplicate_of": old_id,
+                         "duplicate_of_order": -1, "duplicate_of_paragraph": int(old_p), "similarity": 1.0})
+        if earlier:
+            rest = np.ones(judged, dtype=bool)
+            rest[np.fromiter(earlier, dtype=np.int64)] = False
+            order, h, p = order[rest], h[rest], p[rest]
+    n_earlier = len(rows)
     srt = np.lexsort((p, order, h))
     order, h, p = order[srt], h[srt], p[srt]
     first = np.concatenate(([True], h[1:] != h[:-1])) if len(h) else np.empty(0, bool)
     head = np.maximum.accumulate(np.where(first, np.arange(len(h)), 0)) if len(h) else np.empty(0, int)
-    rows = []
     for i in np.flatnonzero(~first).tolist():
         j = int(head[i])
         if order[i] == order[j]:
             continue  # a repeat inside one document is the in-document stage's business
         rows.append({"order": int(order[i]), "paragraph_index": int(p[i]), "duplicate_of": ids[int(order[j])],
                      "duplicate_of_order": int(order[j]), "duplicate_of_paragraph": int(p[j]), "similarity": 1.0})
-    return rows, len(h)
+    return rows, judged, n_earlier
 
 
 def _paragraph_texts(prepared: list[Path], wanted: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
@@ -327,7 +359,8 @@ def _near_paragraph_duplicates(signed: list[Path], prepared: list[Path], removed
 
 
 def find_duplicate_paragraphs(signed: list[Path], prepared: list[Path], decisions_path: Path, out: Path,
-                              cfg: ParagraphDedupConfig | None = None) -> dict[str, Any]:
+                              cfg: ParagraphDedupConfig | None = None, index_root: Path | None = None,
+                              exclude: list[str] | None = None) -> dict[str, Any]:
     """Paragraphs that repeat a paragraph of an earlier document, decided corpus-wide.
 
     Exact pass: paragraphs of at least ``min_words`` words whose folded form
@@ -337,14 +370,16 @@ def find_duplicate_paragraphs(signed: list[Path], prepared: list[Path], decision
     earlier document reaches ``near_threshold`` (MinHash LSH for candidates,
     exact Jaccard to verify; the candidates' texts are read back from the
     ``prepared`` shards). Documents already removed as near-duplicates take no
-    part; the first occurrence in input order is kept.
+    part; the first occurrence in input order is kept. With ``index_root``, exact copies of
+    paragraphs earlier runs kept go first, pointing at them (``duplicate_of_order`` -1).
     """
     t0 = time.perf_counter()
     cfg = cfg or ParagraphDedupConfig()
     removed_docs = _removed_documents(decisions_path)
     ids: dict[int, str] = {}
-    rows, judged = _exact_paragraph_duplicates(signed, removed_docs, ids)
-    stats: dict[str, Any] = {"paragraphs_judged": judged, "exact_duplicates": len(rows)}
+    rows, judged, n_earlier = _exact_paragraph_duplicates(signed, removed_docs, ids, index_root, exclude)
+    stats: dict[str, Any] = {"paragraphs_judged": judged, "exact_duplicates": len(rows),
+                             "duplicates_of_earlier_runs": n_earlier}
     if cfg.near:
         near, nstats = _near_paragraph_duplicates(signed, prepared, removed_docs,
                                                   {(r["order"], r["paragraph_index"]) for r in rows}, ids, cfg)

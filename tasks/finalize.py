@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 from scrapewash import schemas
 from scrapewash.config import Config
 from scrapewash.records import Removal
+from scrapewash.tasks import index
 from scrapewash.tasks.prepare import removal_row
 from scrapewash.tasks.sign import template_mask
 from scrapewash.tasks.templates import load_templates
@@ -72,13 +73,21 @@ def finalize_shard(shard_index: int, paths: RunPaths, config: Config, decisions_
         rows.append(removal_row(r, source=rec["source"], url=rec["url"], run_id=run_id,
                                 processed_at=processed_at, order=rec["order"]))
 
+    signed = _signed_keys(paths.staging / "signed" / name)
+    d = config.dedup
     with ParquetSink(paths.staged("documents") / part, schemas.versioned("documents"), o.compression,
-                     o.compression_level, o.row_group_bytes) as docs:
+                     o.compression_level, o.row_group_bytes) as docs, \
+         ParquetSink(paths.staged(index.DOCUMENTS) / part, index.with_params(index.documents_schema(d.num_perm), d),
+                     o.compression, o.compression_level, o.row_group_bytes) as idocs, \
+         ParquetSink(paths.staged(index.PARAGRAPHS) / part, index.PARAGRAPHS_SCHEMA, o.compression,
+                     o.compression_level, o.row_group_bytes) as iparas:
         if prepared.exists():
             for batch in pq.ParquetFile(prepared).iter_batches(batch_size=2048):
                 for rec in batch.to_pylist():
-                    _finalize_doc(rec, site_templates.get(rec["site"]), decisions.get(rec["order"]), para_dups,
-                                  docs, remove, stats, run_id, processed_at)
+                    kept = _finalize_doc(rec, site_templates.get(rec["site"]), decisions.get(rec["order"]),
+                                         para_dups, docs, remove, stats, run_id, processed_at)
+                    if kept:
+                        _index_doc(rec["doc_id"], kept, signed.get(rec["order"]), idocs, iparas)
     if rows:
         removed_tables.append(pa.Table.from_pylist(rows, schema=schemas.staged_removed_schema()))
     if removed_tables:
@@ -100,7 +109,36 @@ def finalize_shard(shard_index: int, paths: RunPaths, config: Config, decisions_
     return stats
 
 
-def _finalize_doc(rec, site_templates, dec, para_dups, docs: ParquetSink, remove, stats, run_id, processed_at):
+def _signed_keys(path: Path) -> dict[int, tuple[Any, dict[int, int]]]:
+    """order -> (signature or None, {paragraph index: exact key}) of a signed shard."""
+    out: dict[int, tuple[Any, dict[int, int]]] = {}
+    if not path.exists():
+        return out
+    t = pq.read_table(path, columns=["order", "signature", "phash", "pindex"])
+    for o, sig, ph, pi in zip(t["order"].to_pylist(), t["signature"].to_pylist(), t["phash"].to_pylist(),
+                              t["pindex"].to_pylist(), strict=True):
+        out[o] = (sig, dict(zip(pi, ph, strict=True)))
+    return out
+
+
+def _index_doc(doc_id: str, kept: list[int], signed: tuple[Any, dict[int, int]] | None, idocs: ParquetSink,
+               iparas: ParquetSink) -> None:
+    """The dedup index's rows of one kept document: its signature and its kept paragraphs' keys."""
+    if signed is None:
+        return
+    sig, keys = signed
+    if sig is not None:
+        idocs.add({"doc_id": doc_id, "signature": sig}, 600)
+    for i in kept:
+        k = keys.get(i)
+        if k is not None:
+            iparas.add({"key": k, "doc_id": doc_id, "paragraph_index": i}, 40)
+
+
+def _finalize_doc(rec, site_templates, dec, para_dups, docs: ParquetSink, remove, stats, run_id,
+                  processed_at) -> list[int] | None:
+    """Apply the decisions to one document; return the input indexes of the paragraphs it keeps
+    (None when it is removed whole)."""
     doc_id = rec["doc_id"]
     paragraphs, pindex = rec["paragraphs"], rec["pindex"]
     mask = template_mask(rec["tkeys"], site_templates)
@@ -121,8 +159,8 @@ def _finalize_doc(rec, site_templates, dec, para_dups, docs: ParquetSink, remove
         stats["paragraphs_in_duplicates"] += len(keep)
         remove(Removal(doc_id, None, text, "near_duplicate_document", "document", len(keep),
                        duplicate_of=dec["duplicate_of"], similarity=dec["similarity"],
-                       detail=f"near-duplicate (Jaccard {dec['similarity']:.2f}) of {dec['duplicate_of']}"), rec)
-        return
+                       detail=_near_detail(dec)), rec)
+        return None
 
     final: list[int] = []
     for i in keep:
@@ -134,6 +172,7 @@ def _finalize_doc(rec, site_templates, dec, para_dups, docs: ParquetSink, remove
                        duplicate_of=dup["duplicate_of"], duplicate_of_paragraph=dup["duplicate_of_paragraph"],
                        similarity=dup["similarity"],
                        detail=(f"repeats paragraph {dup['duplicate_of_paragraph']} of {dup['duplicate_of']}"
+                               + (", kept by an earlier run" if dup["duplicate_of_order"] == -1 else "")
                                if dup["similarity"] >= 1.0 else
                                f"nearly repeats (Jaccard {dup['similarity']:.2f}) paragraph "
                                f"{dup['duplicate_of_paragraph']} of {dup['duplicate_of']}")), rec)
@@ -143,7 +182,7 @@ def _finalize_doc(rec, site_templates, dec, para_dups, docs: ParquetSink, remove
         stats["removed_documents"]["empty_document"] += 1
         remove(Removal(doc_id, None, "", "empty_document", "document", 0,
                        detail=f"all {n_removed} paragraphs were removed"), rec)
-        return
+        return None
     text = "\n\n".join(paragraphs[i] for i in final)
     stats["documents"] += 1
     stats["paragraphs_kept"] += len(final)
@@ -154,3 +193,11 @@ def _finalize_doc(rec, site_templates, dec, para_dups, docs: ParquetSink, remove
         "content_hash": content_hash(text), "run_id": run_id, "processed_at": processed_at,
         "metadata": rec["metadata"], "n_chars": len(text), "input_position": rec["input_position"],
     }, len(text) + 400)
+    return [pindex[i] for i in final]
+
+
+def _near_detail(dec: dict[str, Any]) -> str:
+    if dec["cluster"] == -1:
+        return (f"near-duplicate (estimated Jaccard {dec['similarity']:.2f}) of {dec['duplicate_of']}, "
+                "kept by an earlier run")
+    return f"near-duplicate (Jaccard {dec['similarity']:.2f}) of {dec['duplicate_of']}"

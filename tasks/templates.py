@@ -24,6 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from scrapewash.tasks import index
+
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
            "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
 _DAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun"
@@ -67,10 +69,15 @@ def site_of(url: str | None, source: str) -> str:
 
 
 def find_templates(prepared: list[Path], min_docs: int, out: Path, min_docs_short: int | None = None,
-                   short_words: int = 10) -> dict[str, Any]:
+                   short_words: int = 10, stats_out: Path | None = None, index_root: Path | None = None,
+                   exclude: Sequence[str] = ()) -> dict[str, Any]:
     """Count each (site, template key) over distinct documents (kept lines and lines the line
-    model removed: both are evidence of a template); keep those on at least ``min_docs`` pages (``min_docs_short`` for paragraphs of fewer than ``short_words`` words:
-    menu items, site names and footer lines are short, and two pages of a site already tell)."""
+    model removed: both are evidence of a template); keep those on at least ``min_docs`` pages
+    (``min_docs_short`` for paragraphs of fewer than ``short_words`` words: menu items, site names
+    and footer lines are short, and two pages of a site already tell).
+
+    With ``index_root``, the pages earlier runs counted (the dedup index, ``tasks/index.py``) are
+    added to this run's; ``stats_out`` receives this run's counts for the index."""
     t0 = time.perf_counter()
     min_short = min_docs if min_docs_short is None else min_docs_short
     sites, keys, orders, shorts = [], [], [], []
@@ -98,11 +105,34 @@ def find_templates(prepared: list[Path], min_docs: int, out: Path, min_docs_shor
         sk = np.rec.fromarrays([uniq["s"], uniq["k"]], names="s,k")
         groups, start, counts = np.unique(sk, return_index=True, return_counts=True)
         is_short = short[first][start]
-        hit = counts >= np.where(is_short, min_short, min_docs)
-        for g, c in zip(groups[hit], counts[hit], strict=True):
-            rows.append({"site": str(site_codes[g["s"]]), "key": int(g["k"]), "n_docs": int(c)})
+        run_stats = pa.table({"site": pa.array(site_codes[groups["s"]].tolist(), pa.string()),
+                              "key": pa.array(groups["k"], pa.uint64()),
+                              "n_docs": pa.array(counts, pa.int32()), "short": pa.array(is_short, pa.bool_())})
+        if stats_out is not None:
+            stats_out.parent.mkdir(parents=True, exist_ok=True)
+            pq.write_table(run_stats.cast(index.TEMPLATE_STATS_SCHEMA), stats_out)
+        if index_root is not None:
+            earlier = index.template_counts(index_root, site_codes.tolist(), exclude)
+            stats["pages_from_earlier_runs"] = int(pc.sum(earlier["n_docs"]).as_py() or 0)
+            if earlier.num_rows:
+                merged = pa.concat_tables([run_stats.cast(index.TEMPLATE_STATS_SCHEMA), earlier])
+                g = merged.group_by(["site", "key"]).aggregate([("n_docs", "sum"), ("short", "max")])
+                run_stats = pa.table({"site": g["site"], "key": g["key"], "n_docs": g["n_docs_sum"],
+                                      "short": g["short_max"]})
+        n = run_stats["n_docs"].to_numpy()
+        hit = n >= np.where(run_stats["short"].to_numpy(zero_copy_only=False), min_short, min_docs)
+        present = set(site_codes.tolist())
+        hits = run_stats.filter(pa.array(hit))
+        for site_, key_, n_ in zip(hits["site"].to_pylist(), hits["key"].to_pylist(), hits["n_docs"].to_pylist(),
+                                   strict=True):
+            if site_ in present:
+                rows.append({"site": site_, "key": int(key_), "n_docs": int(n_)})
+        rows.sort(key=lambda r: (r["site"], r["key"]))
         stats["template_keys"] = len(rows)
         stats["sites_with_templates"] = len({r["site"] for r in rows})
+    elif stats_out is not None:
+        stats_out.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(index.TEMPLATE_STATS_SCHEMA.empty_table(), stats_out)
     out.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(rows, schema=TEMPLATES_SCHEMA), out)
     stats["seconds"] = time.perf_counter() - t0

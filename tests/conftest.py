@@ -34,7 +34,7 @@ def prefect_harness():
         yield
 
 
-def run_flow(inputs, out, config=None, workers=None, task_runner=None, only_new=False, run_id=None,
+def run_flow(inputs, out, config=None, workers=None, task_runner=None, reprocess=False, run_id=None,
              settle_seconds=0, **updates):
     """Run the real clean-corpus flow in this process and return its counts."""
     from prefect.task_runners import ThreadPoolTaskRunner
@@ -46,7 +46,7 @@ def run_flow(inputs, out, config=None, workers=None, task_runner=None, only_new=
     if updates:
         config = Config.model_validate({**config.model_dump(), **updates})
     runner = task_runner or ThreadPoolTaskRunner(max_workers=workers or config.workers)
-    params = RunParameters(inputs=[str(i) for i in inputs], out=str(out), config=config, only_new=only_new,
+    params = RunParameters(inputs=[str(i) for i in inputs], out=str(out), config=config, reprocess=reprocess,
                            run_id=run_id, settle_seconds=settle_seconds)
     return clean_corpus.with_options(task_runner=runner)(params=params)
 

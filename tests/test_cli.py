@@ -53,15 +53,15 @@ def test_usage_errors(tmp_path):
     assert p.returncode == 1 and "not writable" in p.stderr
 
 
-def test_only_new_from_the_command_line(tmp_path):
+def test_a_second_run_of_the_same_input_adds_nothing(tmp_path):
     landing = tmp_path / "landing"
     landing.mkdir()
     (landing / "a.jsonl").write_bytes((SAMPLES / "articles.jsonl").read_bytes())
     out = str(tmp_path / "o")
-    first = scrapewash("run", str(landing / "*.jsonl"), "--out", out, "--only-new", "--json", cwd=tmp_path)
+    first = scrapewash("run", str(landing / "*.jsonl"), "--out", out, "--json", cwd=tmp_path)
     assert first.returncode == 0, first.stderr[-3000:]
     assert json.loads(first.stdout)["documents_in"] > 0
-    again = scrapewash("run", str(landing / "*.jsonl"), "--out", out, "--only-new", cwd=tmp_path)
+    again = scrapewash("run", str(landing / "*.jsonl"), "--out", out, cwd=tmp_path)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "no new input to clean; nothing was committed" in again.stdout
     p = scrapewash("run", str(tmp_path / "nothing-*.jsonl"), "--out", out, cwd=tmp_path)

@@ -33,29 +33,30 @@ def _records(n: int, prefix: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_only_new_reads_each_file_once(tmp_path):
+def test_each_input_file_is_read_once(tmp_path):
     landing, out = _landing(tmp_path), tmp_path / "out"
-    first = run_flow([landing], out, only_new=True)
+    first = run_flow([landing], out)
     assert first["committed"] and first["documents_in"] > 0
     assert_reconciles(out, first)
     # Nothing arrived: nothing is read, nothing is committed.
-    again = run_flow([landing], out, only_new=True)
+    again = run_flow([landing], out)
     assert again["committed"] is False and again["documents_in"] == 0
     assert len(list((out / "_runs").glob("*.json"))) == 1
     # A new file arrives: only it is read.
     (landing / "new.jsonl").write_text(_records(3, "fresh"))
-    third = run_flow([landing], out, only_new=True)
+    third = run_flow([landing], out)
     assert third["committed"] and third["records_in"] == 3
     manifest = json.loads((out / "_runs" / f"{third['run_id']}.json").read_text())
     assert [f[0] for f in manifest["input_files"]] == [str((landing / "new.jsonl").resolve())]
-    assert manifest["only_new"] is True
+    assert manifest["reprocess"] is False and len(manifest["input_files"][0][3]) == 32  # content digest
     # A file rewritten in place (new size and mtime) counts as new input.
     (landing / "new.jsonl").write_text(_records(4, "fresh"))
-    fourth = run_flow([landing], out, only_new=True)
+    fourth = run_flow([landing], out)
     assert fourth["records_in"] == 4
-    # Without only_new everything is read again.
-    full = run_flow([landing], out)
-    assert full["documents_in"] == first["documents_in"] + 4
+    # The same content under another name is not read again.
+    shutil.copy(landing / "new.jsonl", landing / "new-copy.jsonl")
+    fifth = run_flow([landing], out)
+    assert fifth["committed"] is False and fifth["documents_in"] == 0
 
 
 def test_a_failed_run_does_not_count_its_input_as_read(tmp_path, monkeypatch):
@@ -69,10 +70,10 @@ def test_a_failed_run_does_not_count_its_input_as_read(tmp_path, monkeypatch):
 
     monkeypatch.setattr(finalize, "finalize_shard", broken)
     with pytest.raises(cc.ShardFailed, match="disk full"):
-        run_flow([landing], out, only_new=True)
+        run_flow([landing], out)
     monkeypatch.undo()
-    assert write.read_input_ledger(out) == {}
-    counts = run_flow([landing], out, only_new=True)
+    assert write.read_input_ledger(out).files == {}
+    counts = run_flow([landing], out)
     assert counts["committed"] and counts["documents_in"] > 0
 
 
@@ -101,16 +102,16 @@ def test_glob_inputs_and_settling_files(tmp_path):
     plan = plan_inputs([str(landing)], 100, 1 << 20, modified_before_ns=time.time_ns() - 60 * 10**9)
     assert plan.settling == [str(recent)] and plan.n_files == 2
     out = tmp_path / "out"
-    counts = run_flow([str(landing / "*" / "*.jsonl")], out, only_new=True, settle_seconds=60)
+    counts = run_flow([str(landing / "*" / "*.jsonl")], out, settle_seconds=60)
     assert counts["records_in"] == 4
     os.utime(recent, (old, old))
-    counts = run_flow([str(landing / "*" / "*.jsonl")], out, only_new=True, settle_seconds=60)
+    counts = run_flow([str(landing / "*" / "*.jsonl")], out, settle_seconds=60)
     assert counts["records_in"] == 1
 
 
 def test_overlapping_runs_leave_a_correct_dataset(tmp_path):
-    """Two runs on one output root at once: the second waits for the first's lock; with only_new it
-    then finds nothing left to read, without it both commit complete partitions."""
+    """Two runs on one output root at once: the second waits for the first's lock, then finds nothing
+    left to read. A third run with ``reprocess`` reads it all again and supersedes the first."""
     landing, out = _landing(tmp_path), tmp_path / "out"
     (landing / "bulk.jsonl").write_text(_records(400, "bulk"))
     results: dict[str, dict] = {}
@@ -122,36 +123,36 @@ def test_overlapping_runs_leave_a_correct_dataset(tmp_path):
         except BaseException as e:  # noqa: BLE001 - reported below
             errors.append(e)
 
-    first = threading.Thread(target=go, args=("first",), kwargs={"only_new": True, "run_id": "run-a"})
+    first = threading.Thread(target=go, args=("first",), kwargs={"run_id": "run-a"})
     first.start()
     # Start the second while the first holds the lock and is writing its staging folder.
     deadline = time.monotonic() + 120
     while not (out / "_staging" / "run-a").exists():
         assert time.monotonic() < deadline and first.is_alive(), "the first run never started writing"
         time.sleep(0.01)
-    second = threading.Thread(target=go, args=("second",), kwargs={"only_new": True, "run_id": "run-b"})
-    third = threading.Thread(target=go, args=("third",), kwargs={"run_id": "run-c"})
+    second = threading.Thread(target=go, args=("second",), kwargs={"run_id": "run-b"})
     second.start()
+    first.join(300)
+    second.join(300)
+    third = threading.Thread(target=go, args=("third",), kwargs={"run_id": "run-c", "reprocess": True})
     third.start()
-    for t in (first, second, third):
-        t.join(300)
+    third.join(300)
     assert not errors, errors
     a, b, c = results["first"], results["second"], results["third"]
     assert a["committed"] and a["records_in"] > 400
     assert not b["committed"] and b["documents_in"] == 0, "the second saw the first's input as read"
     assert c["committed"] and c["records_in"] == a["records_in"]
-    for counts in (a, c):
-        assert_reconciles(out, counts)
-    da, dc = read_dataset(out, "documents", "run-a"), read_dataset(out, "documents", "run-c")
+    assert_reconciles(out, c)
+    da = read_dataset(out / "_superseded", "documents", "run-a")
+    dc = read_dataset(out, "documents", "run-c")
     assert da.num_rows == a["documents_out"] and dc.num_rows == c["documents_out"]
     assert sorted(da["doc_id"].to_pylist()) == sorted(dc["doc_id"].to_pylist())
-    assert len(set(da["doc_id"].to_pylist())) == da.num_rows
-    assert sorted(p.name for p in (out / "documents").iterdir()) == ["run-a", "run-c"]
+    assert len(set(dc["doc_id"].to_pylist())) == dc.num_rows
+    # The reprocessed run replaced the first: one copy of each document in the dataset.
+    assert sorted(p.name for p in (out / "documents").iterdir()) == ["run-c"]
+    assert sorted(p.stem for p in (out / "_runs").glob("*.json")) == ["run-c"]
+    assert json.loads((out / "_runs" / "run-c.json").read_text())["supersedes"] == ["run-a"]
     assert not (out / "_staging").exists()
-    # The manifests were written in lock order: the waiting runs started after the first committed.
-    ma = json.loads((out / "_runs" / "run-a.json").read_text())
-    mc = json.loads((out / "_runs" / "run-c.json").read_text())
-    assert mc["started_at"] >= ma["started_at"]
 
 
 def test_progress_artifact_reaches_100(tmp_path):
@@ -168,7 +169,7 @@ def test_progress_artifact_reaches_100(tmp_path):
 
 def test_run_parameters_model():
     p = RunParameters(inputs=["/data/landing"])
-    assert p.out == "output" and p.only_new is False and p.config == Config()
+    assert p.out == "output" and p.reprocess is False and p.config == Config()
     schema = RunParameters.model_json_schema()
     for name, field in schema["properties"].items():
         assert field.get("description"), f"{name} has no description for the run form"
@@ -188,5 +189,5 @@ def test_flow_parameter_schema_describes_every_field():
     schema = parameter_schema(clean_corpus.fn).model_dump()
     assert list(schema["properties"]) == ["params"]
     props = schema["definitions"]["RunParameters"]["properties"]
-    assert {"inputs", "out", "only_new", "settle_seconds", "config", "run_id"} <= set(props)
+    assert {"inputs", "out", "reprocess", "settle_seconds", "config", "run_id"} <= set(props)
     assert all(p.get("description") for p in props.values())

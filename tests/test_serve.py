@@ -159,12 +159,12 @@ def test_serve_schedules_runs_and_reports_in_the_ui(prefect_server, client, tmp_
         assert [s.schedule.cron for s in dep.schedules] == ["0 3 * * *"]
         assert dep.schedules[0].schedule.timezone == "Europe/Berlin"
         params = dep.parameters["params"]
-        assert params["inputs"] == [str(landing)] and params["out"] == str(out) and params["only_new"] is True
+        assert params["inputs"] == [str(landing)] and params["out"] == str(out) and params["reprocess"] is False
         schema = dep.parameter_openapi_schema
         fields = schema["definitions"]["RunParameters"]["properties"]
-        for name in ("inputs", "out", "only_new", "settle_seconds", "config"):
+        for name in ("inputs", "out", "reprocess", "settle_seconds", "config"):
             assert name in fields
-        for name in ("inputs", "out", "only_new", "settle_seconds"):
+        for name in ("inputs", "out", "reprocess", "settle_seconds"):
             assert len(fields[name].get("description", "")) > 20, name
         assert schema["definitions"]["ReadConfig"]["properties"]["docs_per_shard"]["description"]
         assert dep.global_concurrency_limit is not None and dep.global_concurrency_limit.limit == 1
@@ -280,7 +280,7 @@ def test_prefect_yaml_deploys_to_a_work_pool_and_a_worker_runs_it(prefect_server
     dep = client.read_deployment_by_name(f"clean-corpus/{dep_spec['name']}")
     assert dep.work_pool_name == pool
     assert [s.schedule.cron for s in dep.schedules] == [dep_spec["schedules"][0]["cron"]]
-    assert dep.parameters["params"]["only_new"] is True
+    assert dep.parameters["params"]["reprocess"] is False
 
     landing, out = tmp_path / "landing", tmp_path / "out"
     landing.mkdir()
