@@ -50,7 +50,10 @@ def run(docs, truth, out: Path, raw: bool):
                                      "templates": {"enabled": False}, "paragraph_dedup": {"enabled": False}})
     flow = clean_corpus.with_options(task_runner=ThreadPoolTaskRunner(max_workers=2))
     dest = out / ("raw" if raw else "clean")
-    counts = flow(params=RunParameters(inputs=[str(src)], out=str(dest), config=cfg))
+    # Each run is scored alone: read again, superseding an earlier run of the same output, and no
+    # deduplication against other runs.
+    cfg = cfg.model_copy(update={"dedup": cfg.dedup.model_copy(update={"across_runs": False})})
+    counts = flow(params=RunParameters(inputs=[str(src)], out=str(dest), config=cfg, reprocess=True))
     return score_clusters(truth, duplicate_links(dest, counts["run_id"]))
 
 

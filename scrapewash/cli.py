@@ -158,12 +158,6 @@ def _run_params(params, runner=None) -> dict[str, Any]:
     return clean_corpus.with_options(task_runner=runner)(params=params)
 
 
-def _run_flow(inputs: list[str], out: str, config) -> dict[str, Any]:
-    from scrapewash.config import RunParameters
-
-    return _run_params(RunParameters(inputs=inputs, out=out, config=config))
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     """Register the scheduled deployment clean-corpus/NAME and serve its runs until interrupted."""
     from pydantic import ValidationError
@@ -189,11 +183,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from scrapewash.config import Config
+    from scrapewash.config import Config, RunParameters
     from scrapewash.evaluate import kept_texts, read_jsonl, score_run
 
     config = Config.load(args.config)
-    counts = _run_flow([args.raw], args.out, config)
+    # A score is of this input alone: read it even if an earlier run of OUT did (superseding that
+    # run), and do not deduplicate against what other runs of OUT kept.
+    config = config.model_copy(update={"dedup": config.dedup.model_copy(update={"across_runs": False})})
+    counts = _run_params(RunParameters(inputs=[args.raw], out=args.out, config=config, reprocess=True))
     result = score_run(read_jsonl(args.raw), read_jsonl(args.gold), kept_texts(args.out, counts["run_id"]),
                        report=args.report)
     result["run_id"] = counts["run_id"]
