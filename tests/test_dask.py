@@ -32,7 +32,7 @@ def _stable(counts: dict) -> dict:
     """The counts without timings (throughput at the top, each stage's ``seconds`` below)."""
 
     def strip(v):
-        return {k: strip(x) for k, x in v.items() if k != "seconds"} if isinstance(v, dict) else v
+        return {k: strip(x) for k, x in v.items() if not k.endswith("seconds")} if isinstance(v, dict) else v
 
     return strip({k: v for k, v in counts.items() if k not in TIMING})
 

@@ -280,7 +280,7 @@ def test_prefect_yaml_deploys_to_a_work_pool_and_a_worker_runs_it(prefect_server
     dep = client.read_deployment_by_name(f"clean-corpus/{dep_spec['name']}")
     assert dep.work_pool_name == pool
     assert [s.schedule.cron for s in dep.schedules] == [dep_spec["schedules"][0]["cron"]]
-    assert dep.parameters["params"]["reprocess"] is False
+    assert dep.parameters["params"].get("reprocess", False) is False
 
     landing, out = tmp_path / "landing", tmp_path / "out"
     landing.mkdir()
