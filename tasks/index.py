@@ -110,6 +110,21 @@ def _batches(files: list[Path], columns: list[str], batch_rows: int) -> Iterator
             yield f, b
 
 
+class _Prefilter:
+    """A bitmap over the top bits of a set of 64-bit keys: most keys not in the set are ruled out
+    by one lookup each, so the exact search runs on a few percent of the index's keys."""
+
+    BITS = 24
+
+    def __init__(self, keys: np.ndarray):
+        self.shift = np.uint64(64 - self.BITS)
+        self.bitmap = np.zeros(1 << self.BITS, dtype=bool)
+        self.bitmap[keys >> self.shift] = True
+
+    def candidates(self, keys: np.ndarray) -> np.ndarray:
+        return np.flatnonzero(self.bitmap[keys >> self.shift])
+
+
 def lookup_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """uint64 key per (document, band) for index lookups: a cheap mix of the band's values.
 
@@ -149,17 +164,19 @@ def match_documents(root: Path, sigs: np.ndarray, cfg: DedupConfig, exclude: Ite
     owner = np.repeat(np.arange(len(sigs)), cfg.bands)
     srt = np.argsort(keys, kind="stable")
     keys, owner = keys[srt], owner[srt]
+    prefilter = _Prefilter(keys)
     for f, batch in _batches(files, ["doc_id", "signature"], batch_rows):
         m = batch.num_rows
         stats["index_documents"] += m
         old = pc.list_flatten(batch.column("signature")).to_numpy(zero_copy_only=False)
         old = old.reshape(m, cfg.num_perm).astype(np.uint32, copy=False)
         okeys = lookup_keys(old, cfg.bands, cfg.rows).ravel()
-        lo = np.minimum(np.searchsorted(keys, okeys), len(keys) - 1)
-        hit = np.flatnonzero(keys[lo] == okeys)
+        hit = prefilter.candidates(okeys)
+        lo = np.minimum(np.searchsorted(keys, okeys[hit]), len(keys) - 1)
+        hit = hit[keys[lo] == okeys[hit]]
         if not len(hit):
             continue
-        lo = lo[hit]
+        lo = np.searchsorted(keys, okeys[hit], side="left")
         hi = np.searchsorted(keys, okeys[hit], side="right")
         counts = hi - lo
         old_rows = np.repeat(hit // cfg.bands, counts)
@@ -192,15 +209,18 @@ def match_paragraphs(root: Path, keys: np.ndarray, exclude: Iterable[str] = (),
     keys = keys.astype(np.uint64, copy=False)
     srt = np.argsort(keys, kind="stable")
     skeys = keys[srt]
+    prefilter = _Prefilter(skeys)
     for _f, batch in _batches(files, ["key", "doc_id", "paragraph_index"], batch_rows):
         old = batch.column("key").to_numpy(zero_copy_only=False)
-        lo = np.minimum(np.searchsorted(skeys, old), len(skeys) - 1)
-        hit = np.flatnonzero(skeys[lo] == old)
+        hit = prefilter.candidates(old)
+        lo = np.minimum(np.searchsorted(skeys, old[hit]), len(skeys) - 1)
+        keep = skeys[lo] == old[hit]
+        hit, lo = hit[keep], lo[keep]
         if not len(hit):
             continue
         hi = np.searchsorted(skeys, old[hit], side="right")
         doc_ids, pidx = batch.column("doc_id"), batch.column("paragraph_index")
-        for h, a, b in zip(hit.tolist(), lo[hit].tolist(), hi.tolist(), strict=True):
+        for h, a, b in zip(hit.tolist(), lo.tolist(), hi.tolist(), strict=True):
             for e in srt[a:b].tolist():
                 if e not in found:
                     found[e] = (doc_ids[h].as_py(), pidx[h].as_py())
