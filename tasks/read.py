@@ -36,6 +36,7 @@ from scrapewash.records import Quarantined, RawDocument
 POSITION_BITS = 40
 MAX_FILES = 1 << (63 - POSITION_BITS)
 _CHUNK = 1 << 20
+_FEED = 1 << 16  # compressed bytes given to a decompressor at a time
 RAW_SNIPPET_CHARS = 2000
 
 TEXT_SUFFIXES = (".txt",)
@@ -383,16 +384,28 @@ def _describe(e: BaseException) -> str:
 class TruncatedStream(Exception):
     """A compressed stream ended before its end-of-stream marker."""
 
+    error_type = "truncated_file"
+
+
+class CorruptStream(TruncatedStream):
+    """A compressed stream holds data its decompressor rejects (damaged, or not compressed at all)."""
+
+    error_type = "corrupt_file"
+
 
 def _decompressed(fh: io.BufferedReader, make, name: str, errors: tuple[type[BaseException], ...]
                   ) -> Iterator[bytes]:
     """Decompress concatenated gzip members or zstd frames, yielding everything
-    recoverable before reporting a truncated or corrupt stream."""
+    recoverable before reporting a truncated or corrupt stream.
+
+    The input is fed in small pieces: a decompressor that fails on a piece gives
+    nothing of it back, so damage costs at most the records of one piece.
+    """
     obj = make()
     pending = b""
     saw_data = False
     while True:
-        buf = pending or fh.read(_CHUNK)
+        buf = pending or fh.read(_FEED)
         pending = b""
         if not buf:
             break
@@ -400,7 +413,7 @@ def _decompressed(fh: io.BufferedReader, make, name: str, errors: tuple[type[Bas
         try:
             out = obj.decompress(buf)
         except errors as e:
-            raise TruncatedStream(f"corrupt {name} stream: {e}") from e
+            raise CorruptStream(f"corrupt {name} stream ({e})") from e
         if out:
             yield out
         if obj.eof:
@@ -699,7 +712,7 @@ def _read_jsonl(shard: Shard, fields: Fields, max_chars: int) -> Iterator[RawDoc
                 del rec
         except TruncatedStream as e:
             lost = f"records after line {line_no} are lost" if line_no else "no record could be read"
-            yield Quarantined(f.source, "truncated_file", f"{e}; {lost}", f"{f.source}:{line_no + 1}")
+            yield Quarantined(f.source, e.error_type, f"{e}; {lost}", f"{f.source}:{line_no + 1}")
         except OSError as e:
             yield Quarantined(f.source, "unreadable_file", f"{_describe(e)} after line {line_no}",
                               f"{f.source}:{line_no + 1}")
@@ -792,7 +805,7 @@ def _read_csv(shard: Shard, fields: Fields, max_chars: int) -> Iterator[RawDocum
                 pos = f"{f.source}#row={row_no}"
                 yield _from_record(row, f, pos, row_no, fields, max_chars, lines.take_fixes(), None, pos)
         except TruncatedStream as e:
-            yield Quarantined(f.source, "truncated_file", f"{e}; rows after row {row_no} are lost",
+            yield Quarantined(f.source, e.error_type, f"{e}; rows after row {row_no} are lost",
                               f"{f.source}#row={row_no + 1}")
         except _LineTooLong as e:
             yield Quarantined(f.source, "record_too_large",
