@@ -74,3 +74,21 @@ def test_runner_usage_errors(tmp_path):
     assert p.returncode == 2 and "--dask-address needs --runner dask" in p.stderr
     p = scrapewash("run", str(SAMPLES / "pages"), "--out", str(tmp_path / "o"), "--runner", "spark", cwd=tmp_path)
     assert p.returncode == 2 and "invalid choice" in p.stderr
+
+
+def test_eval_twice_into_one_output_scores_the_same(tmp_path):
+    raw = SAMPLES / "articles.jsonl"
+    gold = tmp_path / "gold.jsonl"
+    with open(gold, "w") as fh:
+        for line in raw.read_text().splitlines():
+            rec = json.loads(line)
+            fh.write(json.dumps({"id": rec["id"], "gold": rec["text"]}) + "\n")
+    scores = []
+    for i in range(2):
+        p = scrapewash("eval", str(raw), "--gold", str(gold), "--out", str(tmp_path / "o"), "--json",
+                       str(tmp_path / f"s{i}.json"), cwd=tmp_path)
+        assert p.returncode == 0, p.stderr[-3000:]
+        scores.append(json.loads((tmp_path / f"s{i}.json").read_text()))
+    assert scores[0]["documents"] == scores[1]["documents"] > 0
+    assert scores[0]["cleaned"] == scores[1]["cleaned"]
+    assert scores[1]["cleaned"]["recall"] > 0.5
