@@ -191,6 +191,7 @@ def summarize(plan: Plan, prep: list[dict[str, Any]], fin: list[dict[str, Any]],
         "documents_with_encoding_fixes": sum(s["docs_with_fixes"] for s in prep),
         "dedup": dup,
         "input_files": plan.n_files,
+        "input_files_already_read": plan.already_read,
         "skipped_files": len(plan.skipped),
         "shards": len(plan.shards),
         "input_mb": round(mb, 3),
@@ -210,6 +211,14 @@ def summary_rows(counts: dict[str, Any]) -> list[tuple[str, Any]]:
     rows += [("paragraphs in", counts["paragraphs_in"]), ("paragraphs kept", counts["paragraphs_out"])]
     rows += [(f"paragraphs removed: {r}", n) for r, n in counts["paragraphs_removed"].items()]
     rows += [(f"fragments removed: {r}", n) for r, n in counts["fragments_removed"].items()]
+    dedup_stats = counts.get("dedup") or {}
+    if dedup_stats.get("duplicates_of_earlier_runs"):
+        rows.append(("near-duplicates of earlier runs' documents", dedup_stats["duplicates_of_earlier_runs"]))
+    if (dedup_stats.get("paragraphs") or {}).get("duplicates_of_earlier_runs"):
+        rows.append(("paragraphs repeating earlier runs' paragraphs",
+                     dedup_stats["paragraphs"]["duplicates_of_earlier_runs"]))
+    if counts.get("input_files_already_read"):
+        rows.append(("input files already read by earlier runs (skipped)", counts["input_files_already_read"]))
     rows += [
         ("documents with encoding fixes", counts["documents_with_encoding_fixes"]),
         ("input", f"{counts['input_mb']} MB, {counts['input_files']} files, {counts['shards']} shards"),

@@ -96,6 +96,11 @@ def test_batch_b_copies_of_batch_a_point_into_a(tmp_path):
     assert after == before
     assert b["dedup"]["duplicates_of_earlier_runs"] == len(copies)
     assert b["dedup"]["paragraphs"]["duplicates_of_earlier_runs"] >= 1
+    from scrapewash.flows.clean_corpus import summary_rows
+
+    rows = dict(summary_rows(b))
+    assert rows["near-duplicates of earlier runs' documents"] == len(copies)
+    assert rows["paragraphs repeating earlier runs' paragraphs"] >= 1
 
     # Switched off, the same batch B keeps its copies.
     out2 = tmp_path / "out2"
