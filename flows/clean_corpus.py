@@ -217,6 +217,8 @@ def summary_rows(counts: dict[str, Any]) -> list[tuple[str, Any]]:
     if (dedup_stats.get("paragraphs") or {}).get("duplicates_of_earlier_runs"):
         rows.append(("paragraphs repeating earlier runs' paragraphs",
                      dedup_stats["paragraphs"]["duplicates_of_earlier_runs"]))
+    if counts.get("skipped_files"):
+        rows.append(("files skipped (listed in the manifest)", counts["skipped_files"]))
     if counts.get("input_files_already_read"):
         rows.append(("input files already read by earlier runs (skipped)", counts["input_files_already_read"]))
     rows += [
