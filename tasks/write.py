@@ -64,10 +64,11 @@ def is_output_error(e: BaseException) -> bool:
 
 def output_error(e: OSError, root: str | Path, path: str | Path | None = None) -> OutputError:
     """``e``, met while writing ``path`` under the output root ``root``, as an OutputError saying why."""
+    root = os.path.abspath(root)
     where = ""
     if path is not None:
         with contextlib.suppress(ValueError):
-            where = f" (writing {Path(path).relative_to(root)})"
+            where = f" (writing {Path(os.path.abspath(path)).relative_to(root)})"
     if e.errno in _FULL:
         return OutputError(f"output location {root} is full: {_FULL[e.errno]}{where}")
     why = _NOT_WRITABLE.get(e.errno) or (e.strerror or str(e)).lower()
@@ -429,7 +430,6 @@ def commit(paths: RunPaths, manifest: dict[str, Any]) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         _fsync_dir(paths.runs)
-        _crash_point("commit-marker")
         for ds in COMMITTED:
             src = paths.staged(ds)
             dst = paths.final(ds)
