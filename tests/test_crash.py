@@ -449,7 +449,12 @@ def mount_tmpfs(path: Path, options: str) -> None:
 
 
 def umount(path: Path) -> None:
-    subprocess.run(["umount", str(path)], capture_output=True)
+    """Unmount; if something (a file scanner, say) holds the file system busy, detach it lazily."""
+    for _ in range(20):
+        if subprocess.run(["umount", str(path)], capture_output=True).returncode == 0:
+            return
+        time.sleep(0.25)
+    subprocess.run(["umount", "-l", str(path)], capture_output=True)
 
 
 def only_message(p: subprocess.CompletedProcess) -> str:
