@@ -38,6 +38,7 @@ import pyarrow.parquet as pq
 
 from scrapewash.config import DedupConfig, ParagraphDedupConfig
 from scrapewash.tasks import index, minhash
+from scrapewash.tasks.write import write_staged_table
 
 ESTIMATE_MARGIN = 0.15
 
@@ -186,8 +187,7 @@ def find_duplicates(prepared: list[Path], cfg: DedupConfig, decisions_path: Path
     rows.sort(key=lambda r: r["order"])
     for r in rows:
         r.pop("duplicate_of_run", None)
-    decisions_path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(rows, schema=DECISIONS_SCHEMA), decisions_path)
+    write_staged_table(pa.Table.from_pylist(rows, schema=DECISIONS_SCHEMA), decisions_path)
     stats["seconds"] = time.perf_counter() - t0
     return stats
 
@@ -387,8 +387,7 @@ def find_duplicate_paragraphs(signed: list[Path], prepared: list[Path], decision
         stats.update(nstats)
         stats["near_duplicates"] = len(near)
     rows.sort(key=lambda r: (r["order"], r["paragraph_index"]))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(rows, schema=PARAGRAPH_DECISIONS_SCHEMA), out)
+    write_staged_table(pa.Table.from_pylist(rows, schema=PARAGRAPH_DECISIONS_SCHEMA), out)
     stats["duplicate_paragraphs"] = len(rows)
     stats["seconds"] = time.perf_counter() - t0
     return stats

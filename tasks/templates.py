@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from scrapewash.tasks import index
+from scrapewash.tasks.write import write_staged_table
 
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
            "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
@@ -109,8 +110,7 @@ def find_templates(prepared: list[Path], min_docs: int, out: Path, min_docs_shor
                               "key": pa.array(groups["k"], pa.uint64()),
                               "n_docs": pa.array(counts, pa.int32()), "short": pa.array(is_short, pa.bool_())})
         if stats_out is not None:
-            stats_out.parent.mkdir(parents=True, exist_ok=True)
-            pq.write_table(run_stats.cast(index.TEMPLATE_STATS_SCHEMA), stats_out)
+            write_staged_table(run_stats.cast(index.TEMPLATE_STATS_SCHEMA), stats_out)
         if index_root is not None:
             earlier = index.template_counts(index_root, site_codes.tolist(), exclude)
             stats["pages_from_earlier_runs"] = int(pc.sum(earlier["n_docs"]).as_py() or 0)
@@ -131,10 +131,8 @@ def find_templates(prepared: list[Path], min_docs: int, out: Path, min_docs_shor
         stats["template_keys"] = len(rows)
         stats["sites_with_templates"] = len({r["site"] for r in rows})
     elif stats_out is not None:
-        stats_out.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(index.TEMPLATE_STATS_SCHEMA.empty_table(), stats_out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(rows, schema=TEMPLATES_SCHEMA), out)
+        write_staged_table(index.TEMPLATE_STATS_SCHEMA.empty_table(), stats_out)
+    write_staged_table(pa.Table.from_pylist(rows, schema=TEMPLATES_SCHEMA), out)
     stats["seconds"] = time.perf_counter() - t0
     return stats
 

@@ -534,3 +534,17 @@ def retire_superseded(out: str | Path, run_ids: list[str]) -> list[str]:
         _fsync_dir(root / "_runs")
         done.append(run_id)
     return done
+
+
+def write_staged_table(table: pa.Table, path: str | Path) -> None:
+    """``pq.write_table`` for a run's small staged files (decisions, templates): a full or read-only
+    output location is reported as an OutputError naming it, like every other write of a run."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, path)
+    except OSError as e:
+        if is_output_error(e):
+            root = next((p.parent for p in path.parents if p.name == "_staging"), path.parent)
+            raise output_error(e, root, path) from e
+        raise
