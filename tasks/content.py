@@ -41,17 +41,28 @@ DEFAULT_MODEL = "content-v2"
 _WORD = re.compile(r"\w+")
 _SENT_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
 _SEPARATORS = re.compile(r"[|»›·•←→▶►▸◄©®™]|\s[/>-]\s")
-_LINKISH = re.compile(r"https?://|www\.|\S+@\S+\.\w|(?:^|\s)@\w|\.(?:com|org|net)\b", re.IGNORECASE)
+# An e-mail-like token: a non-space run with an "@" after its first character and, at least two
+# characters after that "@", a "." followed by a word character (``\S+@\S+\.\w``). Written to scan
+# each token once from its start (possessive runs, the first "@" decides), so a long token full of
+# "@" or without spaces costs linear time: ``\S+@\S+\.\w`` searched takes cubic time on "a@a@a@…".
+_LINKISH = re.compile(
+    r"https?://|www\.|(?<!\S)\S[^\s@]*+@\S[^\s.]*+(?:\.(?!\w)[^\s.]*+)*+\.\w|(?:^|\s)@\w"
+    r"|\.(?:com|org|net)\b",
+    re.IGNORECASE,
+)
 _BULLET = re.compile(r"^\s*(?:[-*•–—]|\d{1,3}[.)]|[a-z][.)])\s", re.IGNORECASE)
 # Lines that mark reader comments and forum posts: salutations of replies, "X says:", reply/report
 # links, "N comments", "Posted by … at …", a date with a clock time.
 _COMMENT_MARK = re.compile(
     r"^(?:(?:hi|hello|hey|dear|thanks|thank you)\b[^.!?]{0,30}[,!.]?"
     r"|.{1,60}\b(?:says|said|wrote|writes)\s*:"
-    r"|(?:reply|report|quote|like|share|permalink|flag)(?:\s*\W\s*(?:reply|report|quote|like|share))*"
+    # separators between the links: whitespace, or one non-word character with optional whitespace
+    # around it (the language of \s*\W\s*, split so that a run of spaces has one reading, not n²)
+    r"|(?:reply|report|quote|like|share|permalink|flag)"
+    r"(?:(?:\s++(?:[^\w\s]\s*+)?|[^\w\s]\s*+)(?:reply|report|quote|like|share))*"
     r"|\d+\s+(?:comments?|replies|responses|likes?|points?|votes?)"
     r"|(?:posted|published|submitted)\s+(?:by|on)\b.{0,60}"
-    r"|.{0,40}\b\d{1,2}:\d{2}\s*(?:[ap]\.?m\.?)?\s*(?:#\d+)?"
+    r"|.{0,40}\b\d{1,2}:\d{2}\s*+(?:[ap]\.?m\.?)?\s*+(?:#\d+)?"
     r"|\(?view all\)?|show (?:more|all) (?:comments|replies)|load more comments)$",
     re.IGNORECASE,
 )
