@@ -15,7 +15,10 @@ per-document cleaning (:meth:`Cleaner.clean`: repair, rules, repeats, line model
 
 * ``test_pumped_lines_stay_linear``: for every pattern, every repeated part (``*``, ``+``,
   ``{m,n}``) is pumped: a string matching what comes before it, then a string matching its body
-  (once per alternative of every branch inside it) repeated, then a tail that fails the match.
+  (once per alternative of every branch and per item of every character set in it) repeated, then
+  a tail that fails the match. At paragraph size such a line must stay cheap (a bounded repeat of
+  overlapping branches is exponential within its bound); at 4,000 characters a slow one must grow
+  about linearly up to 40,000.
 * ``test_fuzzed_lines_keep_a_throughput_floor`` (Hypothesis, derandomized): such pumps mixed with
   the patterns' alphabet (every character that appears in a pattern, whitespace including no-break
   spaces, digits, currency signs, punctuation), their words and the rules' examples, after a cut of
