@@ -235,10 +235,9 @@ def summary_markdown(run_id: str, out: str, counts: dict[str, Any], plan: Plan |
     if plan is not None and (plan.already_read or plan.settling):
         lines += [f"{plan.already_read} input files were read by earlier runs and skipped; "
                   f"{len(plan.settling)} files modified too recently are left for the next run.", ""]
-    if not plan or (not plan.shards and not plan.quarantined):
-        if plan is not None:
-            lines += ["**Nothing to clean**: no new input; nothing was committed.", ""]
-            return "\n".join(lines)
+    if counts.get("committed") is False:
+        lines += ["**Nothing to clean**: no new input; nothing was committed.", ""]
+        return "\n".join(lines)
     lines += ["| | |", "|---|---:|"]
     lines += [f"| {label} | {value} |" for label, value in summary_rows(counts)]
     lines.append("")

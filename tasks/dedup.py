@@ -129,9 +129,9 @@ def find_duplicates(prepared: list[Path], cfg: DedupConfig, decisions_path: Path
     if n and cfg.enabled and index_root is not None:
         earlier, istats = index.match_documents(index_root, sigs, cfg, exclude or ())
         stats.update(istats)
-        for i, (old_id, old_run, sim) in sorted(earlier.items()):
+        for i, (old_id, _old_run, sim) in sorted(earlier.items()):
             rows.append({"order": int(order[i]), "keep": False, "duplicate_of": old_id, "duplicate_of_order": None,
-                         "similarity": round(sim, 4), "duplicates": 0, "cluster": -1, "duplicate_of_run": old_run})
+                         "similarity": round(sim, 4), "duplicates": 0, "cluster": -1})
         stats["duplicates_of_earlier_runs"] = len(earlier)
         stats["duplicates_removed"] = len(earlier)
     if n - len(earlier) >= 2 and cfg.enabled:
@@ -185,8 +185,6 @@ def find_duplicates(prepared: list[Path], cfg: DedupConfig, decisions_path: Path
                                  "duplicates": 0, "cluster": int(order[rep])})
                     stats["duplicates_removed"] += 1
     rows.sort(key=lambda r: r["order"])
-    for r in rows:
-        r.pop("duplicate_of_run", None)
     write_staged_table(pa.Table.from_pylist(rows, schema=DECISIONS_SCHEMA), decisions_path)
     stats["seconds"] = time.perf_counter() - t0
     return stats

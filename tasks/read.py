@@ -21,6 +21,7 @@ import codecs
 import csv
 import errno
 import glob
+import hashlib
 import io
 import json
 import os
@@ -105,8 +106,6 @@ class Ledger:
 
 def file_digest(path: str) -> str | None:
     """BLAKE2b-128 of a file's bytes (None if it cannot be read: the reader quarantines it then)."""
-    import hashlib
-
     try:
         with open(path, "rb") as fh:
             return hashlib.file_digest(fh, lambda: hashlib.blake2b(digest_size=16)).hexdigest()

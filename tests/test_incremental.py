@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import SAMPLES, assert_reconciles, read_dataset, run_flow
 
+from conftest import SAMPLES, assert_reconciles, read_dataset, run_flow
 from scrapewash.tasks import index
 
 
@@ -61,7 +61,7 @@ def test_batch_b_copies_of_batch_a_point_into_a(tmp_path):
     rng = random.Random(7)
     out = tmp_path / "out"
     a_recs = _articles()
-    a = run_flow([_write(tmp_path / "in" / "a.jsonl", a_recs)], out, run_id="batch-a")
+    run_flow([_write(tmp_path / "in" / "a.jsonl", a_recs)], out, run_id="batch-a")
     kept_a = set(read_dataset(out, "documents", "batch-a")["doc_id"].to_pylist())
     assert len(kept_a) >= 15
     before = {ds: _digest_tree(out / ds / "batch-a") for ds in ("documents", "removed", "_index/documents")}
