@@ -87,3 +87,97 @@ def test_split_blocks_numbers_blank_line_separated_blocks():
     assert blocks == [0, 0, 1, 1, 2]
     assert split_blocks("") == ([], [])
     assert split_paragraphs("a\n\nb") == split_blocks("a\n\nb")[0]
+
+
+# --- The fast path (ftfy_would_keep): a True must always be exact --------------------------------
+
+from ftfy.badness import is_bad  # noqa: E402
+
+from scrapewash.tasks.encoding import _badness_anchor_chars, ftfy_would_keep, might_be_mojibake  # noqa: E402
+
+# Mojibake fragments, anchors and triggers, mixed with the typography of ordinary text.
+_PIECES = ["a", "the ", "AT&T", "&amp;", "&#8217;", "&eacute;", "&", ";", " ", "\n", "\n\n", "\r\n", "\u2028",
+           "é", "É", "ü", "Ã", "Â", "Ã©", "Â ", "â€™", "â€œ", "â€", "Ã ", " Ã ", "Ã\xa0", "Ã¡", "Â°", "Ã‰", "Ñ",
+           "В", "Г", "вЂ", "ГўВЂВ", "Œ", "œ", "×²", "√±", "‚Ä", "β€", "ā€", "à²", "ØØ", "Ø",
+           "’", "‘", "“", "”", "–", "—", "…", "•", "·", "©", "®", "™", "°", "€", "£", "¢", "¶", "§", "¨", "½",
+           "\xa0", "\xad", "\x85", "\x93", "\x00", "\x1b[1m", "ﬁ", "Ĳ", "Ｆ", "\u3000", "e\u0301", "\u0301",
+           "\u200b", "\ufeff", "\u206a", "\U000e0041", "\ud800", "x" * 10, "<p>", "1", "²", "³"]
+_CONFIGS = [FTFY,
+            FTFY._replace(uncurl_quotes=True, fix_character_width=True, normalization="NFKC"),
+            FTFY._replace(unescape_html="auto", normalization=None, fix_latin_ligatures=False),
+            FTFY._replace(fix_encoding=False, fix_line_breaks=False, remove_control_chars=False),
+            ftfy.TextFixerConfig(explain=True)]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=30), st.sampled_from(range(len(_CONFIGS))))
+def test_fast_path_equals_ftfy_on_mixtures(parts, ci):
+    text = "".join(parts)
+    cfg = _CONFIGS[ci]
+    expected = ftfy.fix_text(text, cfg._replace(explain=False))
+    if ftfy_would_keep(text, cfg):
+        assert expected == text
+    assert ftfy_fix(text, cfg)[0] == expected
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_PIECES), st.characters(codec="utf-8")), max_size=40),
+       st.sampled_from(range(len(_CONFIGS))))
+def test_fast_path_equals_ftfy_on_arbitrary_text(parts, ci):
+    text = "".join(parts)
+    cfg = _CONFIGS[ci]
+    expected = ftfy.fix_text(text, cfg._replace(explain=False))
+    if ftfy_would_keep(text, cfg):
+        assert expected == text
+    assert ftfy_fix(text, cfg)[0] == expected
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=40))
+def test_mojibake_prefilter_never_misses_a_line(parts):
+    text = "".join(parts)
+    if not might_be_mojibake(text):
+        assert not any(is_bad(line) for line in text.splitlines(keepends=True))
+
+
+def test_every_mojibake_pattern_branch_has_an_anchor():
+    # Without anchors the check still holds but searches every non-ASCII text whole (slow).
+    anchor, _, maxw = _badness_anchor_chars()
+    assert anchor is not None and 2 <= maxw <= 16
+    for typographic in "’“”–—…\xa0":
+        assert not anchor.search(typographic), typographic
+
+
+def test_fast_path_on_ftfy_own_cases_under_every_configuration():
+    folder = need_shared(EVALDATA / "ftfy-test-cases")
+    n = 0
+    for f in sorted(folder.glob("*.json")):
+        for case in json.loads(f.read_text(encoding="utf-8")):
+            for cfg in _CONFIGS:
+                text = case["original"]
+                expected = ftfy.fix_text(text, cfg._replace(explain=False))
+                if ftfy_would_keep(text, cfg):
+                    assert expected == text, case["label"]
+                assert ftfy_fix(text, cfg)[0] == expected, case["label"]
+                n += 1
+    assert n > 500
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", ["scrapinghub-aeb/recall.jsonl.gz", "scrapinghub-aeb/dump.jsonl.gz",
+                                  "wcxb-dev/recall.jsonl.gz", "wcxb-dev/dump.jsonl.gz"])
+def test_fast_path_equals_ftfy_on_the_dev_sets(path):
+    import gzip
+
+    f = need_shared(EVALDATA / path)
+    kept = n = 0
+    with gzip.open(f, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            text = json.loads(line)["text"]
+            expected = reference(text)
+            if ftfy_would_keep(text, FTFY):
+                kept += 1
+                assert expected == text
+            assert ftfy_fix(text, FTFY)[0] == expected
+            n += 1
+    assert n > 100 and kept > n // 2  # the fast path takes most pages
