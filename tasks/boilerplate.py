@@ -44,9 +44,17 @@ class RuleError(ValueError):
     """A rule pack is malformed."""
 
 
+_FOLD_CHARS = re.compile("[" + "".join(chr(c) for c in _FOLD) + "]")
+
+
 def match_form(paragraph: str) -> str:
     """The form of a paragraph that rules are matched against."""
-    return paragraph.translate(_FOLD)
+    if paragraph.isascii():
+        return paragraph
+    found = set(_FOLD_CHARS.findall(paragraph))
+    for ch in found:
+        paragraph = paragraph.replace(ch, _FOLD[ord(ch)])
+    return paragraph
 
 
 def word_count(text: str) -> int:
@@ -137,6 +145,118 @@ def pack_files(extra_dirs: Iterable[str] = ()) -> list[Path]:
     return files
 
 
+# --- Prefilter: which rules could match a paragraph at all? ------------------------------------
+#
+# Most rules need some literal text to match: "all rights reserved", "newsletter", "©". For every
+# rule, :func:`required_literals` reads its pattern and finds a set of strings one of which any
+# match must contain; one Aho-Corasick pass over the lower-cased paragraph then tells which rules
+# are worth trying. A rule without such a set is always tried. Rules are still tried in pack order
+# with the same patterns, so the first match is the one the plain alternation would give.
+#
+# Case: under IGNORECASE an ASCII letter of a pattern also matches four non-ASCII letters (İ ı ſ K);
+# a paragraph holding one of them is matched against every rule. Non-ASCII literals are used only if
+# they have no case (©, →), so they match nothing but themselves.
+_ASCII_CASE_TWINS = re.compile("[\u0130\u0131\u017f\u212a]")
+_MIN_LITERAL_SCORE = 3
+
+
+def _literal_score(s: str) -> int:
+    return sum(1 if c.isascii() else 4 for c in s)
+
+
+def _usable_literal(s: str) -> bool:
+    return all(c.isascii() or (c.lower() == c and c.upper() == c) for c in s)
+
+
+def _required_in(items) -> frozenset[str] | None:  # type: ignore[no-untyped-def]
+    """Strings one of which every match of the parsed sequence ``items`` contains (lower-cased)."""
+    choices: list[frozenset[str]] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if run:
+            choices.append(frozenset({"".join(run).lower()}))
+            run.clear()
+
+    for op, av in items:
+        name = str(op)
+        if name == "LITERAL":
+            run.append(chr(av))
+            continue
+        flush()
+        sub: frozenset[str] | None = None
+        if name == "SUBPATTERN":
+            sub = _required_in(av[3])
+        elif name == "ATOMIC_GROUP":
+            sub = _required_in(av)
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and av[0] >= 1:
+            sub = _required_in(av[2])
+        elif name == "BRANCH":
+            parts = [_required_in(b) for b in av[1]]
+            if all(x is not None for x in parts):
+                sub = frozenset().union(*parts)  # type: ignore[arg-type]
+        if sub is not None:
+            choices.append(sub)
+    flush()
+    good = [c for c in choices if c and all(_usable_literal(s) for s in c)
+            and min(_literal_score(s) for s in c) >= _MIN_LITERAL_SCORE]
+    if not good:
+        return None
+    return max(good, key=lambda c: (min(_literal_score(s) for s in c), -len(c)))
+
+
+@lru_cache(maxsize=4096)
+def required_literals(pattern: str) -> frozenset[str] | None:
+    """Lower-cased strings one of which every match of ``pattern`` contains, or None if none found."""
+    import re._parser as sre_parse  # the standard library's own parser of patterns
+
+    return _required_in(sre_parse.parse(pattern, re.IGNORECASE))
+
+
+class _Prefilter:
+    """One Aho-Corasick automaton over the required literals of a list of rules."""
+
+    def __init__(self, rules: Sequence[Rule]):
+        import ahocorasick
+
+        self.n = len(rules)
+        self.always = 0
+        masks: dict[str, int] = {}
+        for i, r in enumerate(rules):
+            lits = required_literals(r.pattern)
+            if lits is None:
+                self.always |= 1 << i
+                continue
+            for s in lits:
+                masks[s] = masks.get(s, 0) | (1 << i)
+        self.automaton = ahocorasick.Automaton()
+        for s, m in masks.items():
+            self.automaton.add_word(s, m)
+        if masks:
+            self.automaton.make_automaton()
+        self.has_words = bool(masks)
+        self.all = (1 << self.n) - 1
+
+    def candidates(self, form: str) -> int:
+        """Bit mask of the rules that could match ``form``."""
+        if _ASCII_CASE_TWINS.search(form):
+            return self.all
+        mask = self.always
+        if self.has_words:
+            for _, m in self.automaton.iter(form.lower()):
+                mask |= m
+        return mask
+
+
+def _bits(mask: int) -> list[int]:
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out
+
+
 class RuleSet:
     """The active rules, compiled for fast matching."""
 
@@ -177,6 +297,8 @@ class RuleSet:
                        re.IGNORECASE)
             if self._prefix else None
         )
+        self._para_filter = _Prefilter(self._para)
+        self._suffix_filter = _Prefilter(self._suffix)
 
     @property
     def versions(self) -> dict[str, int]:
@@ -189,6 +311,21 @@ class RuleSet:
         return self._match_cached(form, words)
 
     def _match(self, form: str, words: int) -> list[Rule]:
+        # The rules that could match, in pack order; the first that matches the whole paragraph is
+        # the one the alternation of all rules (``_combined``) finds.
+        cands = [k for k in _bits(self._para_filter.candidates(form)) if self._para[k].max_words >= words]
+        for j, k in enumerate(cands):
+            first = self._para[k]
+            if not first.regex.fullmatch(form):
+                continue
+            if first.where == "any" and first.min_run == 1:
+                return [first]
+            # The first hit has constraints to check: collect every later matching rule too.
+            return [first] + [self._para[i] for i in cands[j + 1:] if self._para[i].regex.fullmatch(form)]
+        return []
+
+    def _match_plain(self, form: str, words: int) -> list[Rule]:
+        """:meth:`_match` without the prefilter: one alternation of all rules (the reference)."""
         m = self._combined.fullmatch(form)  # type: ignore[union-attr]
         if m is None:
             return []
@@ -196,8 +333,6 @@ class RuleSet:
         first = self._para[k]
         if first.max_words >= words and first.where == "any" and first.min_run == 1:
             return [first]
-        # The first hit has constraints to check: collect every matching rule. Rules before
-        # the first hit cannot match (the alternation tries them in order).
         return [r for r in self._para[k:] if r.max_words >= words and r.regex.fullmatch(form)]
 
     def strip_fragment(self, paragraph: str) -> tuple[str, str, Rule] | None:
@@ -213,7 +348,9 @@ class RuleSet:
                 rest = paragraph[m.end():].strip()
                 if word_count(rest) >= self.min_rest_words:
                     return rest, paragraph[: m.end()].strip(), rule
-        for rule in self._suffix:
+        suffix = self._suffix_filter.candidates(form) if self._suffix else 0
+        for k in _bits(suffix):
+            rule = self._suffix[k]
             m = rule.regex.search(form)
             if m and m.end() == len(form) and m.start() > 0:
                 rest = paragraph[: m.start()].strip()

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numba
 import numpy as np
 
 from scrapewash.records import Removal
@@ -40,6 +41,8 @@ DEFAULT_MODEL = "content-v2"
 
 _WORD = re.compile(r"\w+")
 _SENT_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
+_ENDERS = frozenset(".!?…。！？")
+_CLOSERS = "\"'”’»)]"  # what may follow a sentence end (the same sets as _SENT_END)
 _SEPARATORS = re.compile(r"[|»›·•←→▶►▸◄©®™]|\s[/>-]\s")
 # An e-mail-like token: a non-space run with an "@" after its first character and, at least two
 # characters after that "@", a "." followed by a word character (``\S+@\S+\.\w``). Written to scan
@@ -67,6 +70,13 @@ _COMMENT_MARK = re.compile(
     re.IGNORECASE,
 )
 _COPYRIGHT = re.compile(r"©|\(c\)|copyright|all rights reserved", re.IGNORECASE)
+_SEP_CHARS = np.array([ord(c) for c in "|»›·•←→▶►▸◄©®™"], dtype=np.uint32)  # _SEPARATORS, as code points
+_SEP_MID = np.array([ord(c) for c in "/>-"], dtype=np.uint32)
+# Literals one of which every match needs, lower-cased (checked by tests against the patterns); a
+# text with a letter that matches an ASCII letter only under IGNORECASE (İ ı ſ K) is searched whole.
+_COPYRIGHT_LITERALS = ("©", "(c)", "copyright", "all rights reserved")
+_LINKISH_LITERALS = ("http", "www.", "@", ".com", ".org", ".net")
+_ASCII_CASE_TWINS = re.compile("[\u0130\u0131\u017f\u212a]")
 
 # Function words of the languages the tool is mostly fed (en, de, fr, es, it, pt, nl). Their share
 # tells running prose (~40 %) from menus, names and labels (~0-10 %).
@@ -160,6 +170,134 @@ def _describe(text: str) -> tuple[_Line, list[float]]:
     return _Line(n, stops, end, long, headline, mark), own
 
 
+_F_ALPHA, _F_UPPER, _F_DIGIT, _F_PUNCT, _F_WORD, _F_SPACE = 1, 2, 4, 8, 16, 32
+
+
+def _char_flags(c: str) -> int:
+    f = 0
+    if c.isalpha():
+        f |= _F_ALPHA
+        if c.isupper():
+            f |= _F_UPPER
+    if c.isdigit():
+        f |= _F_DIGIT
+    if not c.isalnum() and not c.isspace():
+        f |= _F_PUNCT
+    if c.isalnum() or c == "_":  # what ``\w`` matches in a str pattern
+        f |= _F_WORD
+    if c.isspace():  # what ``\s`` matches in a str pattern
+        f |= _F_SPACE
+    return f
+
+
+@lru_cache(maxsize=1)
+def _bmp_flags() -> np.ndarray:
+    return np.array([_char_flags(chr(c)) for c in range(0x10000)], dtype=np.uint8)
+
+
+def _flags_of(codes: np.ndarray) -> np.ndarray:
+    table = _bmp_flags()
+    high = codes >= 0x10000
+    if not high.any():
+        return table[codes]
+    out = table[np.where(high, 0, codes)]
+    for c in np.unique(codes[high]):
+        out[codes == c] = _char_flags(chr(int(c)))
+    return out
+
+
+def _describe_all(texts: list[str]) -> tuple[list[_Line], np.ndarray]:
+    """:func:`_describe` for every line of a page at once: the character counts come from one
+    pass of numpy over the page's code points; equal to :func:`_describe` line by line (tested)."""
+    m = len(texts)
+    stripped = [t.strip() for t in texts]
+    joined = "\n".join(stripped)
+    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    flags = _flags_of(codes)
+    lens = np.fromiter(map(len, stripped), dtype=np.int64, count=m)
+    starts = np.concatenate(([0], np.cumsum(lens + 1)[:-1]))
+    ends = starts + lens
+
+    def per_line(mask: np.ndarray) -> np.ndarray:
+        c = np.concatenate(([0], np.cumsum(mask, dtype=np.int64)))
+        return c[ends] - c[starts]
+
+    word = (flags & _F_WORD) != 0
+    alpha = (flags & _F_ALPHA) != 0
+    upper = (flags & _F_UPPER) != 0
+    # a token starts at a word character whose predecessor is not one (the separators are "\n")
+    tok_start = word & ~np.concatenate(([False], word[:-1]))
+    letters = per_line(alpha)
+    uppers = per_line(upper)
+    digits = per_line((flags & _F_DIGIT) != 0)
+    punct = per_line((flags & _F_PUNCT) != 0)
+    wchars = per_line(word)
+    n_tok = per_line(tok_start)
+    alpha_tok = per_line(tok_start & alpha)
+    title_tok = per_line(tok_start & upper)
+    # Regex signals over the whole page at once (and only if a literal every match needs is there),
+    # each match mapped to its line. For _COPYRIGHT and _LINKISH the lines are joined by one space: no branch matches across it except ``\s@\w`` of
+    # _LINKISH, which there stands for ``^@\w`` of the next line, and ``(?<!\S)`` sees the space as
+    # it sees the start of a line; every match ends inside its line, so a match belongs to the line
+    # of its last character.
+    spaced = " ".join(stripped)
+    sp_starts = np.concatenate(([0], np.cumsum(lens + 1)[:-1]))
+
+    def lines_matching(rx: re.Pattern[str], text: str) -> np.ndarray:
+        hit = np.zeros(m, dtype=bool)
+        last = [mt.end() - 1 for mt in rx.finditer(text)]
+        if last:
+            hit[np.searchsorted(sp_starts, last, side="right") - 1] = True
+        return hit
+
+    # _SEPARATORS, ``[|»…™]|\s[/>-]\s``, read off the code points (the joining "\n" is no space here)
+    space = (flags & _F_SPACE) != 0
+    space[ends[:-1]] = False
+    mid = np.isin(codes, _SEP_MID)
+    spaced_mid = np.zeros(len(codes), dtype=bool)
+    if len(codes) > 2:
+        spaced_mid[1:-1] = space[:-2] & mid[1:-1] & space[2:]
+    sep = per_line(np.isin(codes, _SEP_CHARS) | spaced_mid) > 0
+    lowered = None if _ASCII_CASE_TWINS.search(spaced) else spaced.lower()
+    copyright_ = (lines_matching(_COPYRIGHT, spaced)
+                  if lowered is None or any(f in lowered for f in _COPYRIGHT_LITERALS) else np.zeros(m, dtype=bool))
+    linkish = (lines_matching(_LINKISH, spaced)
+               if lowered is None or any(f in lowered for f in _LINKISH_LITERALS) else np.zeros(m, dtype=bool))
+    toks = _WORD.findall(joined)
+    is_stop = np.fromiter(map(STOPWORDS.__contains__, map(str.lower, toks)), dtype=np.int64, count=len(toks))
+    tc = np.concatenate(([0], np.cumsum(n_tok)))
+    sc = np.concatenate(([0], np.cumsum(is_stop)))
+    stops_arr = sc[tc[1:]] - sc[tc[:-1]]
+    end = np.fromiter((s.rstrip(_CLOSERS)[-1:] in _ENDERS for s in stripped), dtype=bool, count=m)
+    n_f = n_tok.astype(np.float64)
+    has_n = n_tok > 0
+    safe_n = np.maximum(n_f, 1)
+    lens_f = lens.astype(np.float64)
+    safe_len = np.maximum(lens_f, 1)
+    title = np.where(alpha_tok > 0, title_tok / np.maximum(alpha_tok, 1), 0.0)
+    stop_share = np.where(has_n, stops_arr / safe_n, 0.0)
+    rows = np.column_stack([
+        np.log1p(n_f), np.log1p(lens_f), stop_share, np.log1p(stops_arr.astype(np.float64)), end,
+        [s.endswith(":") for s in stripped], title,
+        np.where(lens > 0, digits / safe_len, 0.0), np.where(lens > 0, punct / safe_len, 0.0),
+        sep, copyright_, np.where(has_n, wchars / safe_n, 0.0), linkish,
+        np.where(letters > 0, uppers / np.maximum(letters, 1), 0.0),
+        np.where(has_n, np.fromiter((s.count(",") for s in stripped), dtype=np.float64, count=m) / safe_n, 0.0),
+        [bool(_BULLET.match(s)) for s in stripped], [s[:1].islower() for s in stripped],
+        np.zeros(m),
+    ]).astype(np.float64)
+    long = (n_tok >= 15) & (end | (stop_share >= 0.2))
+    headline = (n_tok >= 3) & (n_tok <= 16) & ~end & (title >= 0.5)
+    rows[:, 17] = headline
+    lines = [
+        _Line(int(n), int(st), bool(e), bool(lg), bool(h),
+              bool(n <= 12 and _COMMENT_MARK.match(s)))
+        for n, st, e, lg, h, s in zip(n_tok.tolist(), stops_arr.tolist(), end.tolist(), long.tolist(),
+                                      headline.tolist(), stripped, strict=True)
+    ]
+    return lines, rows
+
+
 def features(current: list[str | None], blocks: list[int] | None = None) -> tuple[list[int], np.ndarray]:
     """Feature rows for the lines still present in ``current`` (``None``: removed by an earlier stage),
     with their indexes in ``current``. ``blocks`` gives each line's block (lines not separated by a
@@ -188,18 +326,22 @@ def _block_features(idx: list[int], lines: list[_Line], blocks: list[int] | None
     ])
 
 
-def _featurize(current: list[str | None],
-               blocks: list[int] | None = None) -> tuple[list[int], list[_Line], np.ndarray]:
+def _featurize(current: list[str | None], blocks: list[int] | None = None,
+               reference: bool = False) -> tuple[list[int], list[_Line], np.ndarray]:
     idx = [i for i, p in enumerate(current) if p is not None]
     m = len(idx)
     if not m:
         return idx, [], np.zeros((0, len(FEATURES)), dtype=np.float32)
-    lines: list[_Line] = []
-    own: list[list[float]] = []
-    for i in idx:
-        line, f = _describe(current[i])  # type: ignore[arg-type]
-        lines.append(line)
-        own.append(f)
+    if reference:
+        lines = []
+        own_rows: list[list[float]] = []
+        for i in idx:
+            line, f = _describe(current[i])  # type: ignore[arg-type]
+            lines.append(line)
+            own_rows.append(f)
+        own = np.array(own_rows, dtype=np.float64)
+    else:
+        lines, own = _describe_all([current[i] for i in idx])  # type: ignore[misc]
     words = np.array([ln.words for ln in lines], dtype=np.float64)
     lw = np.log1p(words)
     long = np.array([ln.long for ln in lines], dtype=np.float64)
@@ -275,7 +417,7 @@ def _featurize(current: list[str | None],
         np.log1p(marks_above), np.log1p(marks_below), np.log1p(same_len),
         _block_features(idx, lines, blocks),
     ])
-    x = np.hstack([np.array(own, dtype=np.float64), ctx]).astype(np.float32)
+    x = np.hstack([own, ctx]).astype(np.float32)
     assert x.shape[1] == len(FEATURES)
     return idx, lines, x
 
@@ -313,7 +455,20 @@ class ContentModel:
         self.explained = [f for f in sorted(importance, key=importance.get, reverse=True) if f in _EXPLAIN]
 
     def margin(self, x: np.ndarray) -> np.ndarray:
-        """Sum of the trees' leaf values for each row, all trees walked at once."""
+        """Sum of the trees' leaf values for each row.
+
+        The trees are walked by compiled code (:func:`_leaves`, numba); the leaf values are then
+        summed by numpy exactly as :meth:`margin_reference` sums them, so both give the same bits.
+        """
+        n = x.shape[0]
+        if not n:
+            return np.zeros(0)
+        xd = np.ascontiguousarray(x, dtype=np.float64)
+        node = _leaves(xd, self.roots, self.feature, self.threshold, self.left, self.right)
+        return self.base + self.value[node].sum(axis=1)
+
+    def margin_reference(self, x: np.ndarray) -> np.ndarray:
+        """:meth:`margin` in numpy alone: every tree walked ``max_depth`` steps at once."""
         n = x.shape[0]
         if not n:
             return np.zeros(0)
@@ -327,6 +482,25 @@ class ContentModel:
 
     def score(self, x: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-self.margin(x)))
+
+
+@numba.njit(cache=True, nogil=True)
+def _leaves(x: np.ndarray, roots: np.ndarray, feature: np.ndarray, threshold: np.ndarray, left: np.ndarray,
+            right: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """The leaf each row lands on in each tree (a leaf's children point at itself)."""
+    n = x.shape[0]
+    t = roots.shape[0]
+    out = np.empty((n, t), dtype=np.int64)
+    for i in range(n):
+        for k in range(t):
+            node = roots[k]
+            while left[node] != node:
+                if x[i, feature[node]] <= threshold[node]:
+                    node = left[node]
+                else:
+                    node = right[node]
+            out[i, k] = node
+    return out
 
 
 @lru_cache(maxsize=8)
@@ -380,7 +554,6 @@ def judge(doc_id: str, current: list[str | None], model: ContentModel, threshold
     idx, lines, x = _featurize(current, blocks)
     if not idx:
         return current, []
-    p = model.score(x)
     texts: list[str] = [current[i] for i in idx]  # type: ignore[misc]
     headline = _headline_position(texts, lines) if keep_headline else None
     out = list(current)
@@ -389,8 +562,15 @@ def judge(doc_id: str, current: list[str | None], model: ContentModel, threshold
     if keep_lead_in and blocks is not None:  # a line running on, in its block, into a protected one
         for k in range(len(idx) - 1):
             protected[k] = protected[k] or (protected[k + 1] and blocks[idx[k]] == blocks[idx[k + 1]])
+    if headline is not None:
+        protected[headline] = True
+    # Only lines the model may remove are scored (the features still see every line).
+    judged = [k for k in range(len(idx)) if not protected[k]]
+    p = np.full(len(idx), np.inf)
+    if judged:
+        p[judged] = model.score(x[judged])
     for k, (i, text) in enumerate(zip(idx, texts, strict=True)):
-        if p[k] >= threshold or k == headline or protected[k]:
+        if p[k] >= threshold or protected[k]:
             continue
         out[i] = None
         removals.append(Removal(doc_id, i, text, "low_content", "paragraph", 1, rule=model.name,

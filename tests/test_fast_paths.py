@@ -1,0 +1,146 @@
+"""The fast paths of the per-document cleaning give exactly what their plain references give.
+
+* rule matching: an Aho-Corasick prefilter on the literals each rule needs, then the rules in pack
+  order (reference: one alternation of all rules);
+* line features: counts read off the page's code points with numpy and page-wide regex passes
+  (reference: :func:`content._describe`, line by line);
+* the line model's trees walked by compiled code (reference: numpy, all trees at once).
+
+Generated text aims at the edges of each shortcut: letters that match ASCII only under
+IGNORECASE (İ ı ſ K), separators at line ends, e-mails and handles at line starts, NUL bytes,
+characters outside the BMP.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import EVALDATA, need_shared
+from scrapewash.config import Config
+from scrapewash.tasks import boilerplate, content, encoding
+from scrapewash.tasks.boilerplate import load_rules, match_form, required_literals, word_count
+
+RULES = load_rules()
+MODEL = content.load_model()
+
+_ATOMS = ["Privacy Policy", "All rights reserved", "© 2024", "(c) Acme", "Copyright", "Share on Facebook",
+          "Leave a Reply", "Be the first to comment", "Image courtesy of Ann Lee", "Photo: AP", "click to tweet",
+          "Subscribe", "newsletter", "Home", " | ", " - ", " / ", " > ", "-", "/", "»", "•", "©", "®", "™",
+          "user@example.com", "@handle", "a@b", "www.site.org", "https://x.net/a", ".com", "İ", "ı", "ſ", "K",
+          "PRİVACY", "Cookıes", "ſhare", "\x00", "\U0001f600", "𝐀", "²", "½", "٣", "é", "É", "ß", "Σ",
+          "the", "and", "of", "Reply", "Report", "says:", "10:45 am", "5 comments", "Posted by Ann on",
+          "word", "Word", "WORD", "_", "1.", "* ", "“", "”", "’", "—", "–", "…", ".", "!", "?", ":", ",",
+          " ", "  ", "\t", "a" * 30, "1234", "Mr. Smith said the vote was close."]
+_LINE = st.lists(st.sampled_from(_ATOMS), min_size=1, max_size=14).map(lambda xs: "".join(xs).strip())
+
+
+def _para_rules_equal(form: str) -> None:
+    words = word_count(form)
+    if words <= RULES.max_words:
+        got = [r.id for r in RULES._match(form, words)]
+        want = [r.id for r in RULES._match_plain(form, words)]
+        assert got == want, form
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_LINE)
+def test_rule_prefilter_equals_the_alternation_on_generated_lines(line):
+    _para_rules_equal(match_form(line))
+
+
+def test_rule_prefilter_on_every_example_and_counter_example():
+    n = 0
+    for r in RULES.rules:
+        for e in (*r.examples, *r.counter_examples):
+            _para_rules_equal(match_form(e))
+            n += 1
+    assert n > 300
+
+
+def test_required_literals_are_in_every_example_a_rule_matches():
+    """Each rule's literals are necessary: every example it matches (whole, or as a prefix or suffix) holds one."""
+    checked = 0
+    for r in RULES.rules:
+        lits = required_literals(r.pattern)
+        if lits is None:
+            continue
+        for e in r.examples:
+            form = match_form(e)
+            if r.regex.search(form):
+                assert any(s in form.lower() for s in lits), (r.id, e, sorted(lits))
+                checked += 1
+    assert checked > 200
+    # and the extraction reads patterns as expected
+    assert required_literals(r"(?:all rights reserved|tous droits)") == {"all rights reserved", "tous droits"}
+    assert required_literals(r"foo(?:bar)?") == {"foo"}
+    assert required_literals(r"(?:x|\d+)") is None
+    assert required_literals(r"(?:abc)*") is None
+
+
+def test_ascii_case_twins_are_the_only_non_ascii_letters_matching_ascii_ignoring_case():
+    rx = re.compile(r"[\x00-\x7f]", re.IGNORECASE)
+    twins = {chr(c) for c in range(0x80, 0x110000) if rx.fullmatch(chr(c))}
+    assert len(twins) == 4
+    for pattern in (boilerplate._ASCII_CASE_TWINS, content._ASCII_CASE_TWINS):
+        assert all(pattern.fullmatch(c) for c in twins)
+        assert not pattern.search("".join(c for c in map(chr, range(0x80, 0x3000)) if c not in twins))
+
+
+def test_content_literals_are_what_the_patterns_need():
+    assert set(required_literals(content._COPYRIGHT.pattern)) <= set(content._COPYRIGHT_LITERALS)
+    for example in ("mail me at a@b.de", "see http://x", "www.x.y", "@handle", "x.org", "site.net"):
+        assert content._LINKISH.search(example)
+        assert any(f in example.lower() for f in content._LINKISH_LITERALS)
+
+
+def _features_equal(lines: list[str | None], blocks: list[int] | None = None) -> None:
+    i1, l1, x1 = content._featurize(lines, blocks)
+    i2, l2, x2 = content._featurize(lines, blocks, reference=True)
+    assert i1 == i2 and l1 == l2
+    assert np.array_equal(x1, x2), np.argwhere(x1 != x2)[:5]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.one_of(_LINE, st.none(), st.text(min_size=1, max_size=30).map(str.strip)), min_size=1,
+                max_size=25))
+def test_page_features_equal_the_line_by_line_reference(lines):
+    lines = [None if x is None or not x or "\n" in x else x for x in lines]
+    blocks = [k // 3 for k in range(len(lines))]
+    _features_equal(lines, blocks)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(-5, 50, width=32), min_size=len(content.FEATURES) * 3,
+                max_size=len(content.FEATURES) * 3))
+def test_compiled_tree_walk_equals_numpy(values):
+    x = np.array(values, dtype=np.float32).reshape(3, -1)
+    assert np.array_equal(MODEL.margin(x), MODEL.margin_reference(x))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path,every", [("scrapinghub-aeb/dump.jsonl.gz", 1), ("wcxb-dev/dump.jsonl.gz", 3)])
+def test_fast_paths_equal_their_references_on_the_dev_sets(path, every):
+    """Every page of aeb and every third of wcxb (the reference takes 2 minutes on all of wcxb)."""
+    cfg = Config()
+    n_lines = 0
+    with gzip.open(need_shared(EVALDATA / path), "rt", encoding="utf-8") as fh:
+        for k, line in enumerate(fh):
+            if k % every:
+                continue
+            paras, blocks = encoding.split_blocks(encoding.repair(json.loads(line)["text"], cfg.encoding)[0])
+            for p in paras:
+                form = match_form(p)
+                _para_rules_equal(form)
+            current, _ = RULES.apply("d", paras)
+            _features_equal(current, blocks)
+            _, _, x = content._featurize(current, blocks)
+            assert np.array_equal(MODEL.margin(x), MODEL.margin_reference(x))
+            n_lines += len(paras)
+    assert n_lines > 10_000
