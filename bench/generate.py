@@ -147,10 +147,10 @@ _WIDGETS = [
 
 
 def _mojibake(text: str) -> str:
-    try:
-        return text.encode("utf-8").decode("cp1252")
-    except UnicodeDecodeError:
-        return text
+    """UTF-8 read as Windows-1252, the way browsers and ftfy's "sloppy" codec read it: the five
+    bytes Windows-1252 leaves undefined become the C1 control characters of the same number."""
+    raw = text.encode("utf-8")
+    return "".join(raw[i:i + 1].decode("cp1252", errors="ignore") or chr(raw[i]) for i in range(len(raw)))
 
 
 @dataclass

@@ -227,6 +227,8 @@ def summary_rows(counts: dict[str, Any]) -> list[tuple[str, Any]]:
         ("duration", f"{counts['duration_s']} s"),
         ("throughput", f"{counts['mb_per_s']} MB/s, {counts['docs_per_s']} docs/s"),
     ]
+    if counts.get("stage_seconds"):
+        rows.append(("seconds by stage", ", ".join(f"{k} {v:g}" for k, v in counts["stage_seconds"].items())))
     return rows
 
 
@@ -265,6 +267,14 @@ def clean_corpus(params: RunParameters) -> dict[str, Any]:
     inputs, out = list(params.inputs), params.out
     started = datetime.now(UTC).replace(microsecond=0)
     t0 = time.perf_counter()
+    stage_s: dict[str, float] = {}
+    mark = [t0]
+
+    def lap(stage: str) -> None:  # wall seconds of each stage, for the summary
+        now = time.perf_counter()
+        stage_s[stage] = round(now - mark[0], 3)
+        mark[0] = now
+
     run_id = params.run_id or new_run_id(started)
     write.check_output_root(out)
     with write.output_lock(out, on_wait=lambda: logger.info("waiting for another run writing to %s", out)):
@@ -310,6 +320,7 @@ def clean_corpus(params: RunParameters) -> dict[str, Any]:
                                        config.boilerplate.extra_rule_dirs)
         c = config.content
         line_model = content.model_info(c.model, c.threshold) if c.enabled else None
+        lap("plan")
 
         prep = _results([prepare_shard_task.with_options(task_run_name=f"prepare {s.label}")
                          .submit(s, paths, config, started) for s in plan.shards], "prepare-shard",
@@ -318,21 +329,25 @@ def clean_corpus(params: RunParameters) -> dict[str, Any]:
             if s["quarantined"]:
                 logger.warning("shard %s: %d records quarantined (%s)", s["label"], s["quarantined"],
                                s["quarantine_errors"])
+        lap("prepare")
         prepared = sorted(str(p) for p in (paths.staging / "prepared").glob("shard-*.parquet"))
         templates_path = str(paths.staging / "templates.parquet")
         tpl = find_templates_task.submit(prepared, config, templates_path,
                                          str(paths.staged(index.TEMPLATES) / "part-00000.parquet"), index_root,
                                          supersedes).result()
         progress.advance("templates")
+        lap("templates")
         logger.info("site templates: %d template paragraphs on %d sites", tpl["template_keys"],
                     tpl["sites_with_templates"])
         _results([sign_shard_task.with_options(task_run_name=f"sign {s.label}")
                   .submit(s.index, paths, config, templates_path) for s in plan.shards], "sign-shard",
                  progress, "sign")
+        lap("sign")
         signed = sorted(str(p) for p in (paths.staging / "signed").glob("shard-*.parquet"))
         decisions = str(paths.staging / "decisions.parquet")
         dup = find_duplicates_task.submit(signed, config, decisions, index_root, supersedes).result()
         progress.advance("duplicates")
+        lap("duplicates")
         logger.info("near-duplicates: %d candidate pairs, %d verified, %d clusters, %d documents removed",
                     dup["candidate_pairs"], dup["verified_pairs"], dup["clusters"], dup["duplicates_removed"])
         paragraph_decisions = str(paths.staging / "paragraph-decisions.parquet")
@@ -344,13 +359,16 @@ def clean_corpus(params: RunParameters) -> dict[str, Any]:
                         pdup.get("near_judged", 0))
             dup["paragraphs"] = pdup
         progress.advance("paragraphs")
+        lap("paragraphs")
         dup["templates"] = tpl
         fin = _results([finalize_shard_task.with_options(task_run_name=f"finalize {s.label}")
                         .submit(s.index, paths, config, decisions, started, templates_path, paragraph_decisions)
                         for s in plan.shards], "finalize-shard", progress, "finalize")
+        lap("finalize")
 
         seconds = time.perf_counter() - t0
         counts = summarize(plan, prep, fin, dup, seconds)
+        counts["stage_seconds"] = stage_s
         staged = sum(s["docs_staged"] for s in prep)
         written = sum(s["documents"] + s["near_duplicate_documents"] + s["removed_documents"].get("empty_document", 0)
                       for s in fin)
@@ -379,6 +397,7 @@ def clean_corpus(params: RunParameters) -> dict[str, Any]:
             "shards": [{"prepare": p, "finalize": f} for p, f in zip(prep, fin, strict=True)],
         }
         commit_task(paths, manifest)
+        lap("commit")
         for old in write.retire_superseded(out, supersedes):
             logger.info("moved superseded run %s to %s", old, os.path.join(os.path.abspath(out), "_superseded"))
         progress.finish()

@@ -285,13 +285,7 @@ class RuleSet:
         self.max_words = max((r.max_words for r in self._para), default=0)
         # Template lines recur across the pages of a site: remember recent verdicts.
         self._match_cached = lru_cache(maxsize=65536)(self._match)
-        # One alternation with a named group per rule: the first rule (in pack
-        # order) that matches the whole paragraph wins, found in a single C call.
-        self._combined = (
-            re.compile("|".join(f"(?P<r{i}>(?:{r.pattern}))" for i, r in enumerate(self._para)),
-                       re.IGNORECASE)
-            if self._para else None
-        )
+        # Prefix rules: one alternation with a named group per rule, tried at the start only.
         self._prefix_re = (
             re.compile("|".join(f"(?P<r{i}>(?:{r.pattern}))" for i, r in enumerate(self._prefix)),
                        re.IGNORECASE)
@@ -299,6 +293,18 @@ class RuleSet:
         )
         self._para_filter = _Prefilter(self._para)
         self._suffix_filter = _Prefilter(self._suffix)
+
+    @property
+    def _combined(self) -> re.Pattern[str] | None:
+        """All paragraph rules as one alternation (the reference the prefiltered matching equals;
+        compiled on first use, it takes a second)."""
+        if not hasattr(self, "_combined_re"):
+            self._combined_re = (
+                re.compile("|".join(f"(?P<r{i}>(?:{r.pattern}))" for i, r in enumerate(self._para)),
+                           re.IGNORECASE)
+                if self._para else None
+            )
+        return self._combined_re
 
     @property
     def versions(self) -> dict[str, int]:

@@ -33,9 +33,39 @@ def tokens(text: str) -> list[str]:
 
 
 def token_hashes(toks: Sequence[str]) -> np.ndarray:
-    """CRC-32 of each token's UTF-8 bytes, as uint32."""
-    return np.fromiter((zlib.crc32(t.encode("utf-8", "surrogatepass")) for t in toks),
-                       dtype=np.uint32, count=len(toks))
+    """CRC-32 of each token's UTF-8 bytes, as uint32.
+
+    The tokens are encoded in one call and split on NUL (which no ``\\w`` token holds), so the
+    loop over tokens runs in C.
+    """
+    if not toks:
+        return np.empty(0, dtype=np.uint32)
+    joined = "\x00".join(toks)
+    if joined.count("\x00") != len(toks) - 1:  # a token holding NUL: one at a time
+        return np.fromiter((zlib.crc32(t.encode("utf-8", "surrogatepass")) for t in toks),
+                           dtype=np.uint32, count=len(toks))
+    parts = joined.encode("utf-8", "surrogatepass").split(b"\x00")
+    return np.fromiter(map(zlib.crc32, parts), dtype=np.uint32, count=len(toks))
+
+
+def shingle_sets(token_lists: Sequence[Sequence[str]], n: int) -> list[np.ndarray]:
+    """:func:`shingle_set` of each token list, computed in one pass over all of them."""
+    m = len(token_lists)
+    lens = np.fromiter(map(len, token_lists), dtype=np.int64, count=m)
+    if m == 0:
+        return []
+    if lens.min() < n or m == 1:  # short lists have the one-shingle rule: take them one by one
+        return [shingle_set(t, n) for t in token_lists]
+    th = token_hashes([t for toks in token_lists for t in toks])
+    h = shingle_hashes(th, n)  # over the concatenation: drop the shingles that cross a boundary
+    starts = np.concatenate(([0], np.cumsum(lens)[:-1]))
+    counts = lens - n + 1
+    pid = np.repeat(np.arange(m, dtype=np.uint64), counts)
+    pos = np.concatenate([np.arange(s, s + c) for s, c in zip(starts.tolist(), counts.tolist(), strict=True)])
+    keys = np.unique((pid << np.uint64(32)) | h[pos].astype(np.uint64))
+    owner = keys >> np.uint64(32)
+    cuts = np.searchsorted(owner, np.arange(1, m, dtype=np.uint64))
+    return [part.astype(np.uint32) for part in np.split(keys & np.uint64(0xFFFFFFFF), cuts)]
 
 
 def shingle_hashes(th: np.ndarray, n: int) -> np.ndarray:

@@ -125,7 +125,7 @@ def _next_present(paragraphs: list[str | None], i: int, step: int) -> int:
 
 def _near_repeats(doc_id: str, out: list[str | None], threshold: float, min_words: int) -> list[Removal]:
     idx: list[int] = []
-    sets: list[np.ndarray] = []
+    token_lists: list[list[str]] = []
     for i, p in enumerate(out):
         if p is None:
             continue
@@ -133,9 +133,10 @@ def _near_repeats(doc_id: str, out: list[str | None], threshold: float, min_word
         if len(toks) < min_words:
             continue
         idx.append(i)
-        sets.append(minhash.shingle_set(toks, _SHINGLE))
+        token_lists.append(toks)
     if len(idx) < 2:
         return []
+    sets = minhash.shingle_sets(token_lists, _SHINGLE)
     perms = minhash.permutations(_NUM_PERM, 1)
     sigs = minhash.signatures(sets, perms)
     pairs = minhash.candidate_pairs(minhash.band_keys(sigs, _BANDS, _ROWS))

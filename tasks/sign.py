@@ -60,7 +60,7 @@ def sign_shard(shard_index: int, paths: RunPaths, config: Config, templates_path
                         stats["signed"] += 1
                     phash, pindex, pnear, pkeys = [], [], [], []
                     if pd.enabled:
-                        near_sets = []
+                        near_tokens = []
                         for i in keep:
                             p = rec["paragraphs"][i]
                             n_words = len(p.split())
@@ -69,8 +69,9 @@ def sign_shard(shard_index: int, paths: RunPaths, config: Config, templates_path
                                 pindex.append(rec["pindex"][i])
                             if pd.near and n_words >= pd.near_min_words:
                                 pnear.append(rec["pindex"][i])
-                                near_sets.append(dedup.paragraph_shingles(p, pd.near_shingle_words))
-                        if near_sets:
+                                near_tokens.append(minhash.tokens(p))
+                        if near_tokens:  # dedup.paragraph_shingles of each, in one pass
+                            near_sets = minhash.shingle_sets(near_tokens, pd.near_shingle_words)
                             pkeys = dedup.paragraph_band_keys(near_sets, d.seed).ravel().tolist()
                     sink.add({"order": rec["order"], "doc_id": rec["doc_id"], "text": text, "n_words": len(toks),
                               "signature": sig, "phash": phash, "pindex": pindex, "pnear": pnear, "pkeys": pkeys},

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pyarrow.parquet as pq
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import assert_reconciles, read_dataset, run_flow
 from scrapewash.tasks.templates import find_templates, site_of, template_form, template_keys
@@ -210,3 +212,14 @@ def test_near_paragraph_chain_keeps_a_paragraph_whose_only_match_was_removed(tmp
     rows = pq.read_table(out).to_pylist()
     assert [(r["order"], r["duplicate_of"]) for r in rows] == [(1, "A")]
     assert stats["near_verified_pairs"] == 2 and stats["near_duplicates"] == 1
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(["Jan", "january", "MAY", "mayday", "mon_", "_sun", "Sun", "2024", "٣", "²", "x_1",
+                                 "__", "_", " ", "-", ".", "\t", "İ", "ß", "ﬁ", "Σ", "word", "Word", "a1b2",
+                                 "sept.", "Thurs", "é"]), max_size=20).map("".join))
+def test_template_forms_word_by_word_equal_the_patterns(text):
+    from scrapewash.tasks import templates
+
+    assert templates.template_forms([text, text.upper()]) == [templates.template_form(text),
+                                                              templates.template_form(text.upper())]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 from hypothesis import given, settings
@@ -60,3 +62,15 @@ def test_candidate_pairs_from_bands():
     assert pairs == [[0, 3], [0, 5], [3, 5]]
     assert minhash.estimate_jaccard(sigs[0], sigs[3]) == 1.0
     assert minhash.exact_jaccard(np.array([1, 2, 3], np.uint32), np.array([2, 3, 4], np.uint32)) == 0.5
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.text(alphabet="abé漢\x00\ud800", min_size=1, max_size=4), max_size=12), max_size=8),
+       st.integers(1, 4))
+def test_shingle_sets_in_one_pass_equal_one_by_one(token_lists, n):
+    got = minhash.shingle_sets(token_lists, n)
+    assert len(got) == len(token_lists)
+    for g, toks in zip(got, token_lists, strict=True):
+        assert np.array_equal(g, minhash.shingle_set(toks, n))
+        assert np.array_equal(minhash.token_hashes(toks),
+                              np.array([zlib.crc32(t.encode("utf-8", "surrogatepass")) for t in toks], dtype=np.uint32))

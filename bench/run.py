@@ -1,0 +1,304 @@
+"""The speed benchmark: one generated news corpus through scrapewash and through datatrove.
+
+    pip install -e ".[bench]"
+    python bench/run.py                          # 100 MB, 1 and 2 workers, datatrove alongside
+    python bench/run.py --sizes 10 100 1000      # the scaling series
+    python bench/run.py --sizes 10 --no-baseline --workers 1
+
+For each corpus size it reports, in one run:
+
+* **stages** (one core, in this process, on the first ``--sample-mb`` MB of the corpus): MB/s and
+  documents/s of each per-document stage — JSON parsing, encoding repair (the fast path next to
+  plain ``ftfy.fix_text``, with the outputs compared), whitespace and paragraphs, rules, in-page
+  repeats, the line model, MinHash signatures (next to datasketch's ``MinHash`` on the same
+  shingles, compared) — so the slow stage is visible;
+* **end to end**: ``scrapewash run`` as a user runs it (a fresh process, its own temporary Prefect
+  server), with ``--workers`` 1 (thread runner) and N (a local Dask cluster of N processes): wall
+  time, the flow's own duration, seconds per stage (from the run summary), MB/s and documents/s,
+  and peak memory of the whole process tree (RSS and PSS, sampled every 50 ms);
+* **baseline**: the same corpus through datatrove's equivalent pipeline
+  (``bench/baseline_datatrove.py``), and the ratio.
+
+Results go to ``--json`` (default ``bench/results/speed.json``) and a markdown table on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import generate  # noqa: E402
+
+SAMPLE_SECONDS = 0.05
+
+
+def corpus(size_mb: float, root: Path, seed: int = 0) -> tuple[Path, dict]:
+    """The generated corpus of ``size_mb`` MB (made once, then reused)."""
+    path = root / f"news-{size_mb:g}mb-seed{seed}"
+    info_path = path / "_corpus.json"
+    if info_path.exists():
+        return path, json.loads(info_path.read_text())
+    if path.exists():
+        shutil.rmtree(path)
+    info = generate.generate(path, size_mb, seed=seed)
+    info_path.write_text(json.dumps(info))
+    return path, info
+
+
+def _records(path: Path, sample_mb: float) -> list[dict]:
+    out, total = [], 0
+    for f in sorted(path.glob("*.jsonl")):
+        with open(f, encoding="utf-8") as fh:
+            for line in fh:
+                out.append(line)
+                total += len(line.encode("utf-8"))
+                if total >= sample_mb * 1e6:
+                    return out
+    return out
+
+
+def stage_micro(path: Path, sample_mb: float) -> dict[str, Any]:
+    """Per-document stages, one core, on the first ``sample_mb`` MB of the corpus."""
+    import ftfy
+    import numpy as np
+
+    from scrapewash.config import Config
+    from scrapewash.tasks import boilerplate, content, encoding, minhash, repeats
+
+    cfg = Config()
+    lines = _records(path, sample_mb)
+    mb = sum(len(x.encode("utf-8")) for x in lines) / 1e6
+    n = len(lines)
+    res: dict[str, Any] = {"sample_mb": round(mb, 2), "documents": n}
+
+    def timed(name: str, fn, items, baseline: str | None = None):  # type: ignore[no-untyped-def]
+        gc.collect()
+        t = time.perf_counter()
+        out = [fn(x) for x in items]
+        s = time.perf_counter() - t
+        res[name] = {"seconds": round(s, 3), "mb_per_s": round(mb / s, 1), "docs_per_s": round(n / s, 1)}
+        if baseline:
+            res[name]["baseline"] = baseline
+        return out
+
+    recs = timed("read: JSON parse", json.loads, lines)
+    texts = [r["text"] for r in recs]
+    fcfg = encoding.ftfy_config(cfg.encoding)
+    fixed = timed("encoding: ftfy fast path", lambda t: encoding.ftfy_fix(t, fcfg)[0], texts)
+    plain = timed("encoding: ftfy.fix_text (baseline)", lambda t: ftfy.fix_text(t, fcfg._replace(explain=False)),
+                  texts)
+    res["encoding: ftfy fast path"]["identical_to_ftfy"] = fixed == plain
+    res["encoding: ftfy fast path"]["share_skipped"] = round(
+        sum(encoding.ftfy_would_keep(t, fcfg) for t in texts) / max(n, 1), 3)
+    ws = timed("encoding: whitespace", lambda t: encoding.normalize_whitespace(t)[0], fixed)
+    split = timed("paragraphs", encoding.split_blocks, ws)
+    rules = boilerplate.load_rules()
+    ruled = timed("rules", lambda pb: rules.apply("d", pb[0]), split)
+    r = cfg.repeats
+    rep = timed("in-page repeats", lambda c: repeats.remove_repeats("d", c[0], r.near, r.near_threshold,
+                                                                     r.near_min_words, r.min_words, r.scope), ruled)
+    model = content.load_model(cfg.content.model)
+    thr = model.default_threshold
+    c = cfg.content
+    items = list(zip(rep, (b for _, b in split), strict=True))
+    judged = timed("line model", lambda cb: content.judge("d", cb[0][0], model, thr, c.protect_words, c.keep_headline,
+                                                          cb[1], c.keep_lead_in), items)
+    kept = ["\n".join(p for p in cur if p is not None) for cur, _ in judged]
+    toks = [minhash.tokens(t) for t in kept]
+    shingle_sets = timed("signatures: shingles", lambda t: minhash.shingle_set(t, cfg.dedup.shingle_words), toks)
+    perms = minhash.permutations(cfg.dedup.num_perm, cfg.dedup.seed)
+    gc.collect()
+    t = time.perf_counter()
+    sigs = minhash.signatures(shingle_sets, perms)
+    s = time.perf_counter() - t
+    res["signatures: MinHash (vectorised)"] = {"seconds": round(s, 3), "mb_per_s": round(mb / s, 1),
+                                               "docs_per_s": round(n / s, 1)}
+    # datasketch on the same shingles, on a part (it is slow), checked bit for bit
+    from datasketch import MinHash
+    k = max(1, min(n, 300))
+    part_mb = sum(len(lines[i].encode("utf-8")) for i in range(k)) / 1e6
+    t = time.perf_counter()
+    ds = []
+    for toks_i in toks[:k]:
+        m = MinHash(num_perm=cfg.dedup.num_perm, seed=cfg.dedup.seed, hashfunc=minhash.shingle_hash32,
+                    scheme="affine32")
+        m.update_batch(minhash.shingles(toks_i, cfg.dedup.shingle_words))
+        ds.append(m.hashvalues)
+    s = time.perf_counter() - t
+    res["signatures: datasketch MinHash (baseline)"] = {
+        "seconds": round(s, 3), "mb_per_s": round(part_mb / s, 1), "docs_per_s": round(k / s, 1),
+        "documents": k}
+    res["signatures: MinHash (vectorised)"]["identical_to_datasketch"] = bool(
+        all(np.array_equal(np.asarray(a, dtype=np.uint64), np.asarray(b, dtype=np.uint64))
+            for a, b in zip(ds, sigs[:k], strict=True)))
+    per_doc = [k_ for k_ in res if k_ in ("encoding: ftfy fast path", "encoding: whitespace", "paragraphs", "rules",
+                                          "in-page repeats", "line model", "signatures: shingles",
+                                          "signatures: MinHash (vectorised)", "read: JSON parse")]
+    total = sum(res[k_]["seconds"] for k_ in per_doc)
+    res["all per-document stages"] = {"seconds": round(total, 3), "mb_per_s": round(mb / total, 1),
+                                      "docs_per_s": round(n / total, 1)}
+    return res
+
+
+def _sample_tree(proc: subprocess.Popen) -> tuple[dict[str, float], int]:
+    import psutil
+
+    peak_rss = peak_pss = peak_one = 0
+    root = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        rss = pss = 0
+        try:
+            members = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            break
+        for p in members:
+            try:
+                mem = p.memory_full_info()
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+            rss += mem.rss
+            pss += getattr(mem, "pss", mem.rss)
+            peak_one = max(peak_one, mem.rss)
+        peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+        time.sleep(SAMPLE_SECONDS)
+    return {"peak_rss_tree_mb": round(peak_rss / 1e6, 1), "peak_pss_tree_mb": round(peak_pss / 1e6, 1),
+            "peak_rss_largest_process_mb": round(peak_one / 1e6, 1)}, proc.wait()
+
+
+def end_to_end(path: Path, info: dict, work: Path, workers: int) -> dict[str, Any]:
+    """``scrapewash run`` in a fresh process: 1 worker on threads, more on a local Dask cluster."""
+    out = work / f"scrapewash-w{workers}"
+    shutil.rmtree(out, ignore_errors=True)
+    exe = shutil.which("scrapewash", path=os.path.dirname(sys.executable)) or "scrapewash"
+    cmd = [exe, "run", str(path), "--out", str(out), "--workers", str(workers), "--json", "--reprocess"]
+    if workers > 1:
+        cmd += ["--runner", "dask"]
+    env = dict(os.environ, PREFECT_LOGGING_LEVEL="WARNING")
+    t = time.perf_counter()
+    with open(work / f"scrapewash-w{workers}.log", "w") as log:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, env=env, text=True)
+        mem, _ = _sample_tree(proc)
+        stdout = proc.stdout.read() if proc.stdout else ""
+    wall = time.perf_counter() - t
+    if proc.returncode not in (0, 3):
+        raise RuntimeError(f"scrapewash run failed ({proc.returncode}); see {work}/scrapewash-w{workers}.log")
+    summary = json.loads(stdout)
+    mb = info["bytes"] / 1e6
+    flow_s = summary["duration_s"]
+    stages = summary.get("stage_seconds", {})
+    res = {
+        "workers": workers, "runner": "dask" if workers > 1 else "threads", "wall_seconds": round(wall, 2),
+        "flow_seconds": flow_s, "mb_per_s_wall": round(mb / wall, 2), "mb_per_s_flow": round(mb / flow_s, 2),
+        "docs_per_s_flow": round(info["documents"] / flow_s, 1), "documents_in": summary["documents_in"],
+        "documents_out": summary["documents_out"], "documents_removed": summary["documents_removed"],
+        "stage_seconds": stages,
+        "stage_mb_per_s": {k: round(mb / v, 1) if v else None for k, v in stages.items()},
+        **mem,
+    }
+    shutil.rmtree(out, ignore_errors=True)
+    return res
+
+
+def baseline(path: Path, work: Path, workers: int) -> dict[str, Any]:
+    import baseline_datatrove
+
+    res = baseline_datatrove.run_datatrove(path, work / f"datatrove-w{workers}", workers=workers)
+    shutil.rmtree(work / f"datatrove-w{workers}", ignore_errors=True)
+    return res
+
+
+def _table(results: dict[str, Any]) -> str:
+    rows = []
+    for size, r in results["sizes"].items():
+        rows.append(f"\n### {size} MB corpus ({r['corpus']['documents']} documents, "
+                    f"{r['corpus']['copies']} syndicated copies)\n")
+        if "stages" in r:
+            rows.append("| stage (one core, in process) | MB/s | docs/s |\n|---|---:|---:|")
+            for k, v in r["stages"].items():
+                if isinstance(v, dict) and "mb_per_s" in v:
+                    extra = ""
+                    if "identical_to_ftfy" in v:
+                        extra = f" (identical: {v['identical_to_ftfy']}, {v['share_skipped']:.0%} of pages skipped)"
+                    if "identical_to_datasketch" in v:
+                        extra = f" (identical: {v['identical_to_datasketch']})"
+                    rows.append(f"| {k}{extra} | {v['mb_per_s']} | {v['docs_per_s']} |")
+        rows.append("\n| end to end | workers | wall s | flow s | MB/s (flow) | MB/s (wall) | docs/s | peak RSS MB "
+                    "(tree / largest process) | docs out |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for e in r.get("scrapewash", []):
+            rows.append(f"| scrapewash | {e['workers']} | {e['wall_seconds']} | {e['flow_seconds']} | "
+                        f"{e['mb_per_s_flow']} | {e['mb_per_s_wall']} | {e['docs_per_s_flow']} | "
+                        f"{e['peak_rss_tree_mb']} / {e['peak_rss_largest_process_mb']} | {e['documents_out']} |")
+        for b in r.get("datatrove", []):
+            rows.append(f"| datatrove {b.get('datatrove_version', '')} | {b['workers']} | {b['total_seconds']:.2f} | "
+                        f"{b['total_seconds']:.2f} | {b['mb_per_s']:.2f} | {b['mb_per_s']:.2f} | {b['docs_per_s']:.1f} | "
+                        f"{b['peak_rss_mb']} | {b['docs_out']} |")
+        for k, v in r.get("ratios", {}).items():
+            rows.append(f"\n{k}: **{v}**")
+        for e in r.get("scrapewash", []):
+            rows.append(f"\nseconds by stage, {e['workers']} worker(s): "
+                        + ", ".join(f"{k} {v:g}" for k, v in e["stage_seconds"].items()))
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="scrapewash speed benchmark (see the module docstring)")
+    ap.add_argument("--sizes", type=float, nargs="+", default=[100.0], help="corpus sizes in MB")
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--corpus-dir", type=Path, default=Path(tempfile.gettempdir()) / "scrapewash-bench")
+    ap.add_argument("--sample-mb", type=float, default=20.0, help="corpus share timed stage by stage")
+    ap.add_argument("--no-baseline", action="store_true", help="leave datatrove out")
+    ap.add_argument("--no-stages", action="store_true", help="leave the stage-by-stage timing out")
+    ap.add_argument("--json", type=Path, default=HERE / "results" / "speed.json")
+    a = ap.parse_args(argv)
+    results: dict[str, Any] = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                                           "platform": platform.platform()},
+                               "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "sizes": {}}
+    a.corpus_dir.mkdir(parents=True, exist_ok=True)
+    for size in a.sizes:
+        path, info = corpus(size, a.corpus_dir)
+        r: dict[str, Any] = {"corpus": {k: v for k, v in info.items() if k != "files"} | {"files": len(info["files"])}}
+        print(f"# {size:g} MB: {info['documents']} documents in {len(info['files'])} files at {path}", file=sys.stderr)
+        if not a.no_stages:
+            r["stages"] = stage_micro(path, min(a.sample_mb, size))
+        work = Path(tempfile.mkdtemp(prefix="scrapewash-bench-"))
+        try:
+            r["scrapewash"] = [end_to_end(path, info, work, w) for w in a.workers]
+            if not a.no_baseline:
+                r["datatrove"] = [baseline(path, work, 1)]
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        one = next((e for e in r["scrapewash"] if e["workers"] == 1), None)
+        ratios = {}
+        if one and r.get("datatrove"):
+            b = r["datatrove"][0]
+            ratios["scrapewash (1 worker, flow) / datatrove (1 worker) throughput"] = round(
+                one["mb_per_s_flow"] / b["mb_per_s"], 1)
+            ratios["scrapewash (1 worker, wall incl. Prefect start) / datatrove throughput"] = round(
+                one["mb_per_s_wall"] / b["mb_per_s"], 1)
+        for e in r["scrapewash"]:
+            if one and e["workers"] > 1:
+                ratios[f"{e['workers']} workers / 1 worker (flow)"] = round(e["mb_per_s_flow"] / one["mb_per_s_flow"], 2)
+        r["ratios"] = ratios
+        results["sizes"][f"{size:g}"] = r
+        a.json.parent.mkdir(parents=True, exist_ok=True)
+        a.json.write_text(json.dumps(results, indent=2))
+    print(_table(results))
+    print(f"\n(results in {a.json})", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
