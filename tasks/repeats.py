@@ -14,8 +14,6 @@ import hashlib
 import re
 from collections import Counter
 
-import numpy as np
-
 from scrapewash.records import Removal
 from scrapewash.tasks import minhash
 
