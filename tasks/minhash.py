@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numba
 import numpy as np
 
 _WORD_RE = re.compile(r"\w+")
@@ -48,15 +49,79 @@ def token_hashes(toks: Sequence[str]) -> np.ndarray:
     return np.fromiter(map(zlib.crc32, parts), dtype=np.uint32, count=len(toks))
 
 
+# Characters that are no ``\\w`` and common in text that is otherwise ASCII: typographic quotes,
+# dashes, the ellipsis, no-break space, bullets, © and ®. Blanked, they let :func:`text_token_hashes`
+# take its bytes path.
+_NON_WORD_TYPOGRAPHY = "\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u00a0\u2022\u00b7\u00a9\u00ae"
+_BLANK_NON_WORD = bytes(c if (chr(c).isalnum() or c == 0x5F) else 0x20 for c in range(256))
+
+
+def text_token_hashes(text: str) -> np.ndarray:
+    """``token_hashes(tokens(text))``, computed without making the tokens where the lower-cased
+    text is ASCII once typographic punctuation is blanked: then a token is a run of ASCII letters,
+    digits and "_", cut out and hashed (CRC-32) by compiled code over the bytes (tested equal)."""
+    s = text.lower()
+    if not s.isascii():
+        for ch in _NON_WORD_TYPOGRAPHY:
+            if ch in s:
+                s = s.replace(ch, " ")
+        if not s.isascii():
+            return token_hashes(_WORD_RE.findall(text.lower()))
+    raw = np.frombuffer(s.encode("ascii").translate(_BLANK_NON_WORD), dtype=np.uint8)
+    return _crc32_runs(raw, _CRC_TABLE)
+
+
+def _crc_table() -> np.ndarray:
+    table = np.zeros(256, dtype=np.uint32)
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0xEDB88320 if c & 1 else c >> 1
+        table[i] = c
+    return table
+
+
+_CRC_TABLE = _crc_table()  # zlib's CRC-32 (reflected 0xEDB88320)
+
+
+@numba.njit(cache=True, nogil=True)
+def _crc32_runs(raw: np.ndarray, table: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """CRC-32 of every maximal run of non-space bytes (0x20 separates)."""
+    n = raw.shape[0]
+    out = np.empty(n // 2 + 1, dtype=np.uint32)
+    m = 0
+    i = 0
+    while i < n:
+        if raw[i] == 0x20:
+            i += 1
+            continue
+        c = np.uint32(0xFFFFFFFF)
+        while i < n and raw[i] != 0x20:
+            c = table[(c ^ np.uint32(raw[i])) & np.uint32(0xFF)] ^ (c >> np.uint32(8))
+            i += 1
+        out[m] = c ^ np.uint32(0xFFFFFFFF)
+        m += 1
+    return out[:m].copy()
+
+
 def shingle_sets(token_lists: Sequence[Sequence[str]], n: int) -> list[np.ndarray]:
     """:func:`shingle_set` of each token list, computed in one pass over all of them."""
-    m = len(token_lists)
-    lens = np.fromiter(map(len, token_lists), dtype=np.int64, count=m)
+    if not token_lists:
+        return []
+    lens = [len(t) for t in token_lists]
+    th = token_hashes([t for toks in token_lists for t in toks])
+    return hash_shingle_sets(np.split(th, np.cumsum(lens)[:-1]), n)
+
+
+def hash_shingle_sets(hash_lists: Sequence[np.ndarray], n: int) -> list[np.ndarray]:
+    """:func:`shingle_set` of each list of token hashes, computed in one pass over all of them."""
+    m = len(hash_lists)
     if m == 0:
         return []
+    lens = np.fromiter(map(len, hash_lists), dtype=np.int64, count=m)
     if lens.min() < n or m == 1:  # short lists have the one-shingle rule: take them one by one
-        return [shingle_set(t, n) for t in token_lists]
-    th = token_hashes([t for toks in token_lists for t in toks])
+        return [np.unique(shingle_hashes(np.asarray(h, dtype=np.uint32), n)) for h in hash_lists]
+    th = np.concatenate(hash_lists).astype(np.uint32, copy=False)
     h = shingle_hashes(th, n)  # over the concatenation: drop the shingles that cross a boundary
     starts = np.concatenate(([0], np.cumsum(lens)[:-1]))
     counts = lens - n + 1
@@ -145,37 +210,59 @@ def fmix32(h: np.ndarray) -> np.ndarray:
 
 def signature(sh: np.ndarray, perms: Permutations) -> np.ndarray:
     """MinHash signature (uint32[num_perm]) of a set of shingle hashes."""
-    out = np.full(perms.num_perm, _MAX32, dtype=np.uint32)
+    out = np.full((1, perms.num_perm), _MAX32, dtype=np.uint32)
     if len(sh) == 0:
-        return out
-    hv = fmix32(np.unique(sh))
-    with np.errstate(over="ignore"):
-        for start in range(0, len(hv), _CHUNK_ROWS):
-            block = hv[start : start + _CHUNK_ROWS, None] * perms.a + perms.b
-            np.minimum(out, block.min(axis=0), out=out)
-    return out
+        return out[0]
+    hv = fmix32(np.asarray(sh, dtype=np.uint32))  # a repeated value cannot change a minimum
+    _min_rows(hv, np.array([0, len(hv)], dtype=np.int64), perms.a, perms.b, out)
+    return out[0]
 
 
 def signatures(sets: Sequence[np.ndarray], perms: Permutations) -> np.ndarray:
     """Signatures of several shingle-hash sets at once: uint32[len(sets), num_perm].
 
-    Empty sets get the all-max signature (datasketch's empty MinHash).
+    Empty sets get the all-max signature (datasketch's empty MinHash). The permutations and the
+    minimum run in one compiled loop (:func:`_min_rows`); :func:`signatures_reference` is the same
+    in numpy.
     """
     out = np.full((len(sets), perms.num_perm), _MAX32, dtype=np.uint32)
     sizes = np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets))
-    total = int(sizes.sum())
-    if total == 0:
+    if int(sizes.sum()) == 0:
         return out
-    if total > _CHUNK_ROWS * 4:
-        for i, s in enumerate(sets):
-            out[i] = signature(s, perms)
-        return out
-    nonempty = np.flatnonzero(sizes)
-    hv = fmix32(np.concatenate([sets[i] for i in nonempty]))
+    hv = fmix32(np.concatenate([np.asarray(s, dtype=np.uint32) for s in sets]))
+    starts = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+    _min_rows(hv, starts, perms.a, perms.b, out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _min_rows(hv: np.ndarray, starts: np.ndarray, a: np.ndarray, b: np.ndarray,
+              out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """out[i, j] = min over set i's values h of (a[j] * h + b[j]) mod 2**32 (uint32 arithmetic)."""
+    mask = np.uint64(0xFFFFFFFF)
+    k = a.shape[0]
+    a64 = a.astype(np.uint64)
+    b64 = b.astype(np.uint64)
+    for i in range(out.shape[0]):
+        row = out[i]
+        for t in range(starts[i], starts[i + 1]):
+            h = np.uint64(hv[t])
+            for j in range(k):
+                v = np.uint32((h * a64[j] + b64[j]) & mask)
+                if v < row[j]:
+                    row[j] = v
+
+
+def signatures_reference(sets: Sequence[np.ndarray], perms: Permutations) -> np.ndarray:
+    """:func:`signatures` in numpy alone."""
+    out = np.full((len(sets), perms.num_perm), _MAX32, dtype=np.uint32)
     with np.errstate(over="ignore"):
-        phv = hv[:, None] * perms.a + perms.b
-    starts = np.concatenate(([0], np.cumsum(sizes[nonempty])[:-1]))
-    out[nonempty] = np.minimum.reduceat(phv, starts, axis=0)
+        for i, s in enumerate(sets):
+            if len(s):
+                hv = fmix32(np.asarray(s, dtype=np.uint32))
+                for start in range(0, len(hv), _CHUNK_ROWS):
+                    block = hv[start : start + _CHUNK_ROWS, None] * perms.a + perms.b
+                    np.minimum(out[i], block.min(axis=0), out=out[i])
     return out
 
 

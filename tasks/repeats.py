@@ -14,6 +14,8 @@ import hashlib
 import re
 from collections import Counter
 
+import numpy as np
+
 from scrapewash.records import Removal
 from scrapewash.tasks import minhash
 
@@ -123,18 +125,18 @@ def _next_present(paragraphs: list[str | None], i: int, step: int) -> int:
 
 def _near_repeats(doc_id: str, out: list[str | None], threshold: float, min_words: int) -> list[Removal]:
     idx: list[int] = []
-    token_lists: list[list[str]] = []
+    hash_lists: list[np.ndarray] = []
     for i, p in enumerate(out):
         if p is None:
             continue
-        toks = minhash.tokens(p)
-        if len(toks) < min_words:
+        th = minhash.text_token_hashes(p)
+        if len(th) < min_words:
             continue
         idx.append(i)
-        token_lists.append(toks)
+        hash_lists.append(th)
     if len(idx) < 2:
         return []
-    sets = minhash.shingle_sets(token_lists, _SHINGLE)
+    sets = minhash.hash_shingle_sets(hash_lists, _SHINGLE)
     perms = minhash.permutations(_NUM_PERM, 1)
     sigs = minhash.signatures(sets, perms)
     pairs = minhash.candidate_pairs(minhash.band_keys(sigs, _BANDS, _ROWS))

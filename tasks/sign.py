@@ -52,11 +52,10 @@ def sign_shard(shard_index: int, paths: RunPaths, config: Config, templates_path
                     keep = [i for i, m in enumerate(mask) if not m]
                     paras = [rec["paragraphs"][i] for i in keep]
                     text = "\n\n".join(paras)
-                    toks = minhash.tokens(text)
+                    th = minhash.text_token_hashes(text)  # = token_hashes(tokens(text))
                     sig = None
-                    if d.enabled and len(toks) >= d.min_words:
-                        sig = minhash.signature(minhash.shingle_hashes(minhash.token_hashes(toks),
-                                                                       d.shingle_words), perms).tolist()
+                    if d.enabled and len(th) >= d.min_words:
+                        sig = minhash.signature(minhash.shingle_hashes(th, d.shingle_words), perms).tolist()
                         stats["signed"] += 1
                     phash, pindex, pnear, pkeys = [], [], [], []
                     if pd.enabled:
@@ -69,11 +68,11 @@ def sign_shard(shard_index: int, paths: RunPaths, config: Config, templates_path
                                 pindex.append(rec["pindex"][i])
                             if pd.near and n_words >= pd.near_min_words:
                                 pnear.append(rec["pindex"][i])
-                                near_tokens.append(minhash.tokens(p))
+                                near_tokens.append(minhash.text_token_hashes(p))
                         if near_tokens:  # dedup.paragraph_shingles of each, in one pass
-                            near_sets = minhash.shingle_sets(near_tokens, pd.near_shingle_words)
+                            near_sets = minhash.hash_shingle_sets(near_tokens, pd.near_shingle_words)
                             pkeys = dedup.paragraph_band_keys(near_sets, d.seed).ravel().tolist()
-                    sink.add({"order": rec["order"], "doc_id": rec["doc_id"], "text": text, "n_words": len(toks),
+                    sink.add({"order": rec["order"], "doc_id": rec["doc_id"], "text": text, "n_words": len(th),
                               "signature": sig, "phash": phash, "pindex": pindex, "pnear": pnear, "pkeys": pkeys},
                              len(text) + 700 + 8 * len(pkeys))
     stats["seconds"] = time.perf_counter() - t0

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from conftest import EVALDATA, need_shared
 from scrapewash.config import Config
-from scrapewash.tasks import boilerplate, content, encoding
+from scrapewash.tasks import boilerplate, content, encoding, minhash
 from scrapewash.tasks.boilerplate import load_rules, match_form, required_literals, word_count
 
 RULES = load_rules()
@@ -134,7 +134,9 @@ def test_fast_paths_equal_their_references_on_the_dev_sets(path, every):
         for k, line in enumerate(fh):
             if k % every:
                 continue
-            paras, blocks = encoding.split_blocks(encoding.repair(json.loads(line)["text"], cfg.encoding)[0])
+            text = encoding.repair(json.loads(line)["text"], cfg.encoding)[0]
+            assert np.array_equal(minhash.text_token_hashes(text), minhash.token_hashes(minhash.tokens(text)))
+            paras, blocks = encoding.split_blocks(text)
             for p in paras:
                 form = match_form(p)
                 _para_rules_equal(form)

@@ -74,3 +74,22 @@ def test_shingle_sets_in_one_pass_equal_one_by_one(token_lists, n):
         assert np.array_equal(g, minhash.shingle_set(toks, n))
         assert np.array_equal(minhash.token_hashes(toks),
                               np.array([zlib.crc32(t.encode("utf-8", "surrogatepass")) for t in toks], dtype=np.uint32))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 2**32 - 1), max_size=300), max_size=6), st.sampled_from([16, 64, 128]),
+       st.integers(0, 5))
+def test_compiled_signatures_equal_numpy(sets, num_perm, seed):
+    arrays = [np.array(s, dtype=np.uint32) for s in sets]
+    perms = minhash.permutations(num_perm, seed)
+    assert np.array_equal(minhash.signatures(arrays, perms), minhash.signatures_reference(arrays, perms))
+    for a in arrays:
+        assert np.array_equal(minhash.signature(a, perms), minhash.signatures_reference([np.unique(a)], perms)[0])
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(["word", "Word", "WORD", "_", "a_b", "12", "é", "İ", "K", "ß", "’", "“", "”", "—", "–",
+                                 "…", "\u00a0", "•", "©", "®", " ", "\n", "\t", ".", ",", "'", "-", "\x00", "ǅ",
+                                 "\u2028", "漢", "x" * 20]), max_size=40).map("".join))
+def test_text_token_hashes_equal_the_token_path(text):
+    assert np.array_equal(minhash.text_token_hashes(text), minhash.token_hashes(minhash.tokens(text)))
