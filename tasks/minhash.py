@@ -304,10 +304,39 @@ def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
 def candidate_pairs(keys: np.ndarray) -> np.ndarray:
     """Candidate pairs ``[m, 2]`` (row indices, i < j) of rows sharing a band key.
 
-    Keys are grouped in bulk with a sort. Within a bucket (rows sorted
-    ascending) each row is paired with the bucket's first row and with its
-    predecessor; that is enough for union-find to join every verified cluster.
+    Keys are grouped in bulk with a sort, one band at a time (a band's keys never equal another
+    band's: :func:`band_keys` offsets them), so the memory at work is a few arrays of one band's
+    length. Within a bucket (rows ascending) each row is paired with the bucket's first row and with
+    its predecessor; that is enough for union-find to join every verified cluster.
     """
+    n, bands = keys.shape
+    if n < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    found = []
+    for band in range(bands):
+        col = keys[:, band]
+        order = np.argsort(col, kind="stable")  # rows ascending within a bucket
+        k = col[order]
+        same = k[1:] == k[:-1]
+        if not same.any():
+            continue
+        r = order
+        prev = np.stack([r[:-1][same], r[1:][same]], axis=1)
+        starts = np.flatnonzero(np.concatenate(([True], ~same)))
+        bucket_first = np.repeat(r[starts], np.diff(np.concatenate((starts, [n]))))
+        firsts = np.stack([bucket_first[1:][same], r[1:][same]], axis=1)
+        found.append(prev)
+        found.append(firsts)
+    if not found:
+        return np.empty((0, 2), dtype=np.int64)
+    pairs = np.concatenate(found).astype(np.int64, copy=False)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    pairs.sort(axis=1)
+    return np.unique(pairs, axis=0)
+
+
+def candidate_pairs_reference(keys: np.ndarray) -> np.ndarray:
+    """:func:`candidate_pairs` over all bands' keys in one sort (more memory; the reference)."""
     n, bands = keys.shape
     if n < 2:
         return np.empty((0, 2), dtype=np.int64)
@@ -319,9 +348,7 @@ def candidate_pairs(keys: np.ndarray) -> np.ndarray:
     same = k[1:] == k[:-1]
     if not same.any():
         return np.empty((0, 2), dtype=np.int64)
-    # predecessor pairs
     prev = np.stack([r[:-1][same], r[1:][same]], axis=1)
-    # first-of-bucket pairs
     starts = np.flatnonzero(np.concatenate(([True], ~same)))
     bucket_first = np.repeat(r[starts], np.diff(np.concatenate((starts, [len(k)]))))
     firsts = np.stack([bucket_first[1:][same], r[1:][same]], axis=1)

@@ -93,3 +93,12 @@ def test_compiled_signatures_equal_numpy(sets, num_perm, seed):
                                  "\u2028", "漢", "x" * 20]), max_size=40).map("".join))
 def test_text_token_hashes_equal_the_token_path(text):
     assert np.array_equal(minhash.text_token_hashes(text), minhash.token_hashes(minhash.tokens(text)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 60), st.sampled_from([1, 4, 16]), st.integers(1, 40), st.integers(0, 2**16))
+def test_candidate_pairs_band_by_band_equal_one_sort(n, bands, distinct, seed):
+    rng = np.random.default_rng(seed)
+    sigs = rng.integers(0, distinct, size=(n, bands * 2), dtype=np.uint64).astype(np.uint32)
+    keys = minhash.band_keys(sigs, bands, 2)
+    assert np.array_equal(minhash.candidate_pairs(keys), minhash.candidate_pairs_reference(keys))
