@@ -261,10 +261,11 @@ def _stage1_stats(path: Path) -> dict:
 # The caller's side.
 
 
-def _sample_tree_memory(proc: subprocess.Popen) -> tuple[dict | None, int]:
-    """Wait for ``proc``, sampling its process tree; return the peak sums (MB) and the exit code.
+def sample_tree_memory(proc: subprocess.Popen) -> tuple[dict | None, int]:
+    """Wait for ``proc``, sampling its process tree; return the peaks (MB) and the exit code.
 
-    Both the sum of RSS and the sum of PSS are sampled. PSS splits each shared page among the
+    The peaks are of the sum of RSS (``rss``), the sum of PSS (``pss``) and the RSS of the largest
+    single process (``largest``); None without psutil. Both the sum of RSS and the sum of PSS are sampled. PSS splits each shared page among the
     processes that map it, so its sum is the tree's real footprint; the RSS sum counts a page that a
     forked child still shares with its parent once per process.
     """
@@ -272,7 +273,7 @@ def _sample_tree_memory(proc: subprocess.Popen) -> tuple[dict | None, int]:
         import psutil
     except ImportError:
         return None, proc.wait()
-    peak_rss = peak_pss = 0
+    peak_rss = peak_pss = peak_one = 0
     try:
         root = psutil.Process(proc.pid)
     except psutil.NoSuchProcess:
@@ -290,9 +291,11 @@ def _sample_tree_memory(proc: subprocess.Popen) -> tuple[dict | None, int]:
                 continue
             rss += mem.rss
             pss += getattr(mem, "pss", mem.rss)
+            peak_one = max(peak_one, mem.rss)
         peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
         time.sleep(RSS_SAMPLE_SECONDS)
-    return {"rss": round(peak_rss / 1e6, 1), "pss": round(peak_pss / 1e6, 1)}, proc.wait()
+    return ({"rss": round(peak_rss / 1e6, 1), "pss": round(peak_pss / 1e6, 1), "largest": round(peak_one / 1e6, 1)},
+            proc.wait())
 
 
 def _count_jsonl_gz(folder: Path) -> int:
@@ -337,7 +340,7 @@ def run_datatrove(input_dir: Path, work_dir: Path, workers: int = 1) -> dict:
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                 cwd=work_dir)
-        tree_peak, code = _sample_tree_memory(proc)
+        tree_peak, code = sample_tree_memory(proc)
     if code != 0:
         tail = log_path.read_text(errors="replace")[-4000:]
         raise RuntimeError(f"datatrove pipeline failed (exit {code}); log {log_path}:\n{tail}")

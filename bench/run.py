@@ -42,8 +42,6 @@ sys.path.insert(0, str(HERE))
 
 import generate  # noqa: E402
 
-SAMPLE_SECONDS = 0.05
-
 
 def corpus(size_mb: float, root: Path, seed: int = 0) -> tuple[Path, dict]:
     """The generated corpus of ``size_mb`` MB (made once, then reused)."""
@@ -157,29 +155,14 @@ def stage_micro(path: Path, sample_mb: float) -> dict[str, Any]:
     return res
 
 
-def _sample_tree(proc: subprocess.Popen) -> tuple[dict[str, float], int]:
-    import psutil
+def _sample_tree(proc: subprocess.Popen) -> tuple[dict[str, float | None], int]:
+    """Peak memory of ``proc``'s process tree while it runs (the baseline's sampler), and its exit code."""
+    from baseline_datatrove import sample_tree_memory
 
-    peak_rss = peak_pss = peak_one = 0
-    root = psutil.Process(proc.pid)
-    while proc.poll() is None:
-        rss = pss = 0
-        try:
-            members = [root, *root.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            break
-        for p in members:
-            try:
-                mem = p.memory_full_info()
-            except (psutil.NoSuchProcess, psutil.AccessDenied):
-                continue
-            rss += mem.rss
-            pss += getattr(mem, "pss", mem.rss)
-            peak_one = max(peak_one, mem.rss)
-        peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
-        time.sleep(SAMPLE_SECONDS)
-    return {"peak_rss_tree_mb": round(peak_rss / 1e6, 1), "peak_pss_tree_mb": round(peak_pss / 1e6, 1),
-            "peak_rss_largest_process_mb": round(peak_one / 1e6, 1)}, proc.wait()
+    peak, code = sample_tree_memory(proc)
+    peak = peak or {}
+    return {"peak_rss_tree_mb": peak.get("rss"), "peak_pss_tree_mb": peak.get("pss"),
+            "peak_rss_largest_process_mb": peak.get("largest")}, code
 
 
 def end_to_end(path: Path, info: dict, work: Path, workers: int) -> dict[str, Any]:

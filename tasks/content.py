@@ -35,6 +35,7 @@ import numba
 import numpy as np
 
 from scrapewash.records import Removal
+from scrapewash.tasks.boilerplate import _ASCII_CASE_TWINS  # letters matching ASCII only ignoring case
 
 MODELS_DIR = Path(__file__).with_name("models")
 DEFAULT_MODEL = "content-v2"
@@ -76,7 +77,6 @@ _SEP_MID = np.array([ord(c) for c in "/>-"], dtype=np.uint32)
 # text with a letter that matches an ASCII letter only under IGNORECASE (İ ı ſ K) is searched whole.
 _COPYRIGHT_LITERALS = ("©", "(c)", "copyright", "all rights reserved")
 _LINKISH_LITERALS = ("http", "www.", "@", ".com", ".org", ".net")
-_ASCII_CASE_TWINS = re.compile("[\u0130\u0131\u017f\u212a]")
 
 # Function words of the languages the tool is mostly fed (en, de, fr, es, it, pt, nl). Their share
 # tells running prose (~40 %) from menus, names and labels (~0-10 %).

@@ -109,27 +109,25 @@ _CONFIGS = [FTFY,
             ftfy.TextFixerConfig(explain=True)]
 
 
+def _assert_fast_path_exact(text: str, cfg: ftfy.TextFixerConfig, label: str = "") -> None:
+    """A True from the fast path means ftfy keeps the text; ftfy_fix always equals ftfy."""
+    expected = ftfy.fix_text(text, cfg._replace(explain=False))
+    if ftfy_would_keep(text, cfg):
+        assert expected == text, label
+    assert ftfy_fix(text, cfg)[0] == expected, label
+
+
 @settings(max_examples=3000, deadline=None)
 @given(st.lists(st.sampled_from(_PIECES), max_size=30), st.sampled_from(range(len(_CONFIGS))))
 def test_fast_path_equals_ftfy_on_mixtures(parts, ci):
-    text = "".join(parts)
-    cfg = _CONFIGS[ci]
-    expected = ftfy.fix_text(text, cfg._replace(explain=False))
-    if ftfy_would_keep(text, cfg):
-        assert expected == text
-    assert ftfy_fix(text, cfg)[0] == expected
+    _assert_fast_path_exact("".join(parts), _CONFIGS[ci])
 
 
 @settings(max_examples=1500, deadline=None)
 @given(st.lists(st.one_of(st.sampled_from(_PIECES), st.characters(codec="utf-8")), max_size=40),
        st.sampled_from(range(len(_CONFIGS))))
 def test_fast_path_equals_ftfy_on_arbitrary_text(parts, ci):
-    text = "".join(parts)
-    cfg = _CONFIGS[ci]
-    expected = ftfy.fix_text(text, cfg._replace(explain=False))
-    if ftfy_would_keep(text, cfg):
-        assert expected == text
-    assert ftfy_fix(text, cfg)[0] == expected
+    _assert_fast_path_exact("".join(parts), _CONFIGS[ci])
 
 
 @settings(max_examples=2000, deadline=None)
@@ -156,11 +154,7 @@ def test_fast_path_on_ftfy_own_cases_under_every_configuration():
     for f in sorted(folder.glob("*.json")):
         for case in json.loads(f.read_text(encoding="utf-8")):
             for cfg in _CONFIGS:
-                text = case["original"]
-                expected = ftfy.fix_text(text, cfg._replace(explain=False))
-                if ftfy_would_keep(text, cfg):
-                    assert expected == text, case["label"]
-                assert ftfy_fix(text, cfg)[0] == expected, case["label"]
+                _assert_fast_path_exact(case["original"], cfg, case["label"])
                 n += 1
     assert n > 500
 
