@@ -312,7 +312,7 @@ class RuleSet:
 
     def match_paragraph(self, form: str, words: int) -> list[Rule]:
         """Paragraph-mode rules that match the whole (normalised) paragraph, best first."""
-        if self._combined is None or words > self.max_words:
+        if not self._para or words > self.max_words:
             return []
         return self._match_cached(form, words)
 
@@ -471,15 +471,39 @@ def _run_length(forms: list[str], i: int, rule: Rule) -> int:
     return hi - lo + 1
 
 
-@lru_cache(maxsize=8)
 def _load_packs(extra_dirs: tuple[str, ...]) -> tuple[RulePack, ...]:
-    return tuple(load_pack(p) for p in pack_files(extra_dirs))
+    return _packs_of(_fingerprint(extra_dirs))
+
+
+def _fingerprint(extra_dirs: tuple[str, ...]) -> tuple[tuple[str, int, int], ...]:
+    """The pack files with their modification time and size: an edited or added pack is read
+    again by the next run of a long-lived worker, an unchanged one is not."""
+    out = []
+    for f in pack_files(extra_dirs):
+        st = f.stat()
+        out.append((str(f), st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
+@lru_cache(maxsize=8)
+def _packs_of(files: tuple[tuple[str, int, int], ...]) -> tuple[RulePack, ...]:
+    return tuple(load_pack(Path(f)) for f, _, _ in files)
 
 
 def load_rules(packs: Sequence[str] | None = None, disabled: Sequence[str] = (),
                extra_dirs: Sequence[str] = (), edge: int = 5, min_rest_words: int = 8) -> RuleSet:
-    """The rule set for a configuration: bundled packs (or the named ones) plus extra folders."""
-    all_packs = _load_packs(tuple(extra_dirs))
+    """The rule set for a configuration: bundled packs (or the named ones) plus extra folders.
+
+    Built once per process, configuration and version of the pack files: the shards of a run share
+    it, and with it the compiled prefilters and the cache of recent verdicts."""
+    files = _fingerprint(tuple(extra_dirs))
+    return _rule_set(files, None if packs is None else tuple(packs), tuple(disabled), edge, min_rest_words)
+
+
+@lru_cache(maxsize=8)
+def _rule_set(files: tuple[tuple[str, int, int], ...], packs: tuple[str, ...] | None,
+              disabled: tuple[str, ...], edge: int, min_rest_words: int) -> RuleSet:
+    all_packs = _packs_of(files)
     if packs is not None:
         known = {p.id for p in all_packs}
         missing = set(packs) - known

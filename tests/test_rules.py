@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -102,6 +103,27 @@ def test_disable_rule_and_extra_pack(tmp_path):
     assert rem[0].rule == "house/motto"
     rs = load_rules(extra_dirs=[str(tmp_path)], disabled=["house/motto"])
     assert rs.apply("d", ["The best news in town"])[1] == []
+
+
+def test_rule_set_shared_until_a_pack_changes(tmp_path):
+    pack = tmp_path / "house.toml"
+
+    def write(version: int, phrase: str) -> None:
+        pack.write_text(f'[pack]\nid = "house"\nversion = {version}\n[[rule]]\nid = "house/motto"\n'
+                        f'description = "d"\npattern = "{phrase}"\n')
+
+    write(1, "the best news in town")
+    first = load_rules(extra_dirs=[str(tmp_path)])
+    assert load_rules(extra_dirs=[str(tmp_path)]) is first  # the shards of a run share one
+    assert first.apply("d", ["The best news in town"])[1][0].rule == "house/motto"
+    # A long-lived worker picks up an edited pack at its next run.
+    write(2, "the only news in town")
+    st = pack.stat()
+    os.utime(pack, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    second = load_rules(extra_dirs=[str(tmp_path)])
+    assert second is not first and second.versions["house"] == 2
+    assert second.apply("d", ["The best news in town"])[1] == []
+    assert second.apply("d", ["The only news in town"])[1][0].rule == "house/motto"
 
 
 ARTICLE = [
