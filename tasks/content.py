@@ -27,8 +27,8 @@ import json
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 from pathlib import Path
 
 import numba
@@ -132,14 +132,14 @@ _EXPLAIN = {
 _LOG_SCALED = frozenset({"words", "short_run", "long_distance", "copies_in_doc"})  # stored as log1p
 
 
-@dataclass(frozen=True)
-class _Line:
+class _Line(NamedTuple):
     words: int
     stops: int
     sentence_end: bool
     long: bool
     headline: bool
     comment_mark: bool
+    split_words: int  # len(text.split())
 
 
 def _describe(text: str) -> tuple[_Line, list[float]]:
@@ -167,10 +167,12 @@ def _describe(text: str) -> tuple[_Line, list[float]]:
     headline = 3 <= n <= 16 and not end and title >= 0.5
     own.append(float(headline))
     mark = n <= 12 and bool(_COMMENT_MARK.match(stripped))
-    return _Line(n, stops, end, long, headline, mark), own
+    return _Line(n, stops, end, long, headline, mark, len(text.split())), own
 
 
 _F_ALPHA, _F_UPPER, _F_DIGIT, _F_PUNCT, _F_WORD, _F_SPACE = 1, 2, 4, 8, 16, 32
+# _SEPARATORS' characters; "/>-"; _ENDERS; _CLOSERS; _ASCII_CASE_TWINS
+_F_SEP, _F_MID, _F_END, _F_CLOSE, _F_TWIN = 64, 128, 256, 512, 1024
 
 
 def _char_flags(c: str) -> int:
@@ -187,12 +189,22 @@ def _char_flags(c: str) -> int:
         f |= _F_WORD
     if c.isspace():  # what ``\s`` matches in a str pattern
         f |= _F_SPACE
+    if c in "|»›·•←→▶►▸◄©®™":
+        f |= _F_SEP
+    if c in "/>-":
+        f |= _F_MID
+    if c in _ENDERS:
+        f |= _F_END
+    if c in _CLOSERS:
+        f |= _F_CLOSE
+    if _ASCII_CASE_TWINS.match(c):
+        f |= _F_TWIN
     return f
 
 
 @lru_cache(maxsize=1)
 def _bmp_flags() -> np.ndarray:
-    return np.array([_char_flags(chr(c)) for c in range(0x10000)], dtype=np.uint8)
+    return np.array([_char_flags(chr(c)) for c in range(0x10000)], dtype=np.uint16)
 
 
 def _flags_of(codes: np.ndarray) -> np.ndarray:
@@ -206,96 +218,413 @@ def _flags_of(codes: np.ndarray) -> np.ndarray:
     return out
 
 
-def _describe_all(texts: list[str]) -> tuple[list[_Line], np.ndarray]:
-    """:func:`_describe` for every line of a page at once: the character counts come from one
-    pass of numpy over the page's code points; equal to :func:`_describe` line by line (tested)."""
+# Columns of :func:`_line_stats`' integer matrix.
+_S_TOK, _S_STOP, _S_LETTER, _S_UPPER, _S_DIGIT, _S_PUNCT, _S_WCHAR, _S_ATOK, _S_TTOK, _S_SEP, _S_END, \
+    _S_COLON, _S_COMMA, _S_SPLIT = range(14)
+
+_STOP_SLOTS = 4096  # open addressing, a power of two well above the number of function words
+
+
+def _stop_hash(codes: list[int]) -> int:
+    h = 0
+    for c in codes:
+        h = (h * 31 + c) & 0xFFFFFFFF
+    return h
+
+
+@lru_cache(maxsize=1)
+def _stop_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The function words as a hash table compiled code can probe: slots (word number or -1), the
+    words' code points (padded) and their lengths."""
+    words = sorted(STOPWORDS)
+    width = max(map(len, words))
+    chars = np.zeros((len(words), width), dtype=np.uint32)
+    lengths = np.array([len(w) for w in words], dtype=np.int64)
+    slots = np.full(_STOP_SLOTS, -1, dtype=np.int64)
+    for k, w in enumerate(words):
+        chars[k, : len(w)] = [ord(c) for c in w]
+        h = _stop_hash([ord(c) for c in w]) & (_STOP_SLOTS - 1)
+        while slots[h] >= 0:
+            h = (h + 1) & (_STOP_SLOTS - 1)
+        slots[h] = k
+    return slots, chars, lengths
+
+
+@lru_cache(maxsize=1)
+def _bmp_lower() -> np.ndarray:
+    """``str.lower`` of each BMP character that lowers to one character (all but İ)."""
+    out = np.arange(0x10000, dtype=np.uint32)
+    for c in range(0x10000):
+        low = chr(c).lower()
+        if len(low) == 1:
+            out[c] = ord(low)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _is_stop(codes: np.ndarray, ts: int, te: int, lower: np.ndarray, slots: np.ndarray, chars: np.ndarray,
+             lengths: np.ndarray) -> int:  # pragma: no cover - compiled
+    """1 if the token ``codes[ts:te]``, lower-cased, is a function word."""
+    n = te - ts
+    if n > chars.shape[1]:
+        return 0
+    h = 0
+    for j in range(ts, te):
+        c = codes[j]
+        if c >= 0x10000:
+            return 0
+        h = (h * 31 + lower[c]) & 0xFFFFFFFF
+    mask = slots.shape[0] - 1
+    slot = h & mask
+    while slots[slot] >= 0:
+        w = slots[slot]
+        if lengths[w] == n:
+            same = True
+            for j in range(n):
+                if chars[w, j] != lower[codes[ts + j]]:
+                    same = False
+                    break
+            if same:
+                return 1
+        slot = (slot + 1) & mask
+    return 0
+
+
+@numba.njit(cache=True, nogil=True)
+def _line_stats(codes: np.ndarray, flags: np.ndarray, table: np.ndarray, starts: np.ndarray, lens: np.ndarray,
+                given_stops: np.ndarray, lower: np.ndarray, slots: np.ndarray, chars: np.ndarray,
+                lengths: np.ndarray) -> tuple:  # pragma: no cover - compiled
+    """Per line of a page (its stripped lines joined by "\\n"): token, function-word, whitespace-word
+    and character counts, and the end-of-line signals, in one pass over the code points; and
+    whether the page has a letter that matches ASCII only ignoring case.
+
+    ``flags`` holds each code point's flags when the page has characters beyond the BMP (else it is
+    empty and ``table`` is used); ``given_stops`` each token's function-word flag when the page has
+    characters Python lower-cases by context (else it is empty and the tokens are looked up here)."""
+    m = lens.shape[0]
+    out = np.zeros((m, 14), dtype=np.int64)
+    own_flags = flags.shape[0] > 0
+    own_stops = given_stops.shape[0] > 0
+    twin = False
+    tok = 0
+    for k in range(m):
+        s = starts[k]
+        e = s + lens[k]
+        prev_word = False
+        prev_space = True
+        ts = s
+        for i in range(s, e):
+            c = codes[i]
+            f = flags[i] if own_flags else table[c]
+            if f & 1:
+                out[k, 2] += 1
+                if f & 2:
+                    out[k, 3] += 1
+            if f & 4:
+                out[k, 4] += 1
+            if f & 8:
+                out[k, 5] += 1
+            word = (f & 16) != 0
+            if word:
+                out[k, 6] += 1
+                if not prev_word:  # a token (``\w+``) starts here
+                    out[k, 0] += 1
+                    ts = i
+                    if own_stops:
+                        out[k, 1] += given_stops[tok]
+                    tok += 1
+                    if f & 1:
+                        out[k, 7] += 1
+                    if f & 2:
+                        out[k, 8] += 1
+            elif prev_word and not own_stops:
+                out[k, 1] += _is_stop(codes, ts, i, lower, slots, chars, lengths)
+            prev_word = word
+            space = (f & 32) != 0
+            if not space and prev_space:  # a word of ``str.split()`` starts here
+                out[k, 13] += 1
+            prev_space = space
+            if c == 44:  # ","
+                out[k, 12] += 1
+            if f & 64:
+                out[k, 9] = 1
+            elif f & 128 and i > s and i + 1 < e:
+                fa = flags[i - 1] if own_flags else table[codes[i - 1]]
+                fb = flags[i + 1] if own_flags else table[codes[i + 1]]
+                if fa & 32 and fb & 32:
+                    out[k, 9] = 1
+            if f & 1024:
+                twin = True
+        if prev_word and not own_stops:
+            out[k, 1] += _is_stop(codes, ts, e, lower, slots, chars, lengths)
+        j = e - 1
+        while j >= s and (flags[j] if own_flags else table[codes[j]]) & 512:
+            j -= 1
+        if j >= s and (flags[j] if own_flags else table[codes[j]]) & 256:
+            out[k, 10] = 1
+        if e > s and codes[e - 1] == 58:  # ":"
+            out[k, 11] = 1
+    return out, twin
+
+
+# Feature columns that hold log1p of a count: the compiled code writes the count, numpy takes the log.
+_NONE_U16 = np.zeros(0, dtype=np.uint16)
+_NONE_I64 = np.zeros(0, dtype=np.int64)
+_LOG_COLUMNS = np.array([FEATURES.index(f) for f in (
+    "words", "chars", "stop_count", "from_head", "from_tail", "doc_lines", "doc_words", "doc_median_words",
+    "long_distance", "short_run", "copies_in_doc", "comment_markers_above", "comment_markers_below",
+    "same_length_lines", "block_lines", "block_words", "block_index", "block_left")])
+
+
+@numba.njit(cache=True, nogil=True)
+def _window_mean(a: np.ndarray, r: int) -> np.ndarray:  # pragma: no cover - compiled
+    m = a.shape[0]
+    c = np.zeros(m + 1)
+    for i in range(m):
+        c[i + 1] = c[i] + a[i]
+    out = np.empty(m)
+    for i in range(m):
+        lo = max(i - r, 0)
+        hi = min(i + r + 1, m)
+        out[i] = (c[hi] - c[lo]) / (hi - lo)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _page_rows(st: np.ndarray, lens: np.ndarray, lw: np.ndarray, copyright_: np.ndarray, linkish: np.ndarray,
+               bullet: np.ndarray, lower_start: np.ndarray, marks: np.ndarray, copies: np.ndarray,
+               removed: np.ndarray, idx: np.ndarray, b: np.ndarray) -> tuple:  # pragma: no cover - compiled
+    """Every feature of every line (log-scaled columns still as counts), and the lines' long and
+    headline flags. The same arithmetic, in the same order, as the numpy reference."""
+    m = lens.shape[0]
+    x = np.zeros((m, 56))
+    words = np.empty(m)
+    long = np.zeros(m)
+    ends = np.zeros(m)
+    heads = np.zeros(m)
+    stop = np.empty(m)
+    for i in range(m):
+        n = st[i, 0]
+        words[i] = n
+        stop[i] = st[i, 1]
+        ln = lens[i]
+        x[i, 0] = n
+        x[i, 1] = ln
+        share = st[i, 1] / max(n, 1) if n > 0 else 0.0
+        x[i, 2] = share
+        x[i, 3] = st[i, 1]
+        end = st[i, 10] != 0
+        ends[i] = end
+        x[i, 4] = end
+        x[i, 5] = st[i, 11]
+        title = st[i, 8] / max(st[i, 7], 1) if st[i, 7] > 0 else 0.0
+        x[i, 6] = title
+        x[i, 7] = st[i, 4] / max(ln, 1) if ln > 0 else 0.0
+        x[i, 8] = st[i, 5] / max(ln, 1) if ln > 0 else 0.0
+        x[i, 9] = st[i, 9]
+        x[i, 10] = copyright_[i]
+        x[i, 11] = st[i, 6] / max(n, 1) if n > 0 else 0.0
+        x[i, 12] = linkish[i]
+        x[i, 13] = st[i, 3] / max(st[i, 2], 1) if st[i, 2] > 0 else 0.0
+        x[i, 14] = st[i, 12] / max(n, 1) if n > 0 else 0.0
+        x[i, 15] = bullet[i]
+        x[i, 16] = lower_start[i]
+        if n >= 15 and (end or share >= 0.2):
+            long[i] = 1.0
+        if 3 <= n <= 16 and not end and title >= 0.5:
+            heads[i] = 1.0
+        x[i, 17] = heads[i]
+    # the page
+    total = 0.0
+    long_words = 0.0
+    short = 0
+    head_count = 0.0
+    for i in range(m):
+        total += words[i]
+        if long[i] > 0:
+            long_words += words[i]
+        if words[i] <= 5:
+            short += 1
+        head_count += heads[i]
+    srt = np.sort(words)
+    median = srt[m // 2] if m % 2 else (srt[m // 2 - 1] + srt[m // 2]) / 2.0
+    first_long, last_long = m, -1
+    for i in range(m):
+        if long[i] > 0:
+            if first_long == m:
+                first_long = i
+            last_long = i
+    # distance to the nearest long line, runs of short lines
+    dist = np.empty(m)
+    prev = -1
+    for i in range(m):
+        if long[i] > 0:
+            prev = i
+        dist[i] = i - prev if prev >= 0 else m
+    nxt = -1
+    for i in range(m - 1, -1, -1):
+        if long[i] > 0:
+            nxt = i
+        right = nxt - i if nxt >= 0 else m
+        if right < dist[i]:
+            dist[i] = right
+    run = np.zeros(m)
+    k = 0
+    while k < m:
+        if words[k] <= 5:
+            e = k
+            while e < m and words[e] <= 5:
+                e += 1
+            for j in range(k, e):
+                run[j] = e - k
+            k = e
+        else:
+            k += 1
+    n_all = removed.shape[0]
+    rc = np.zeros(n_all + 1)
+    for i in range(n_all):
+        rc[i + 1] = rc[i] + removed[i]
+    sw = np.zeros(m + 1)
+    ss = np.zeros(m + 1)
+    for i in range(m):
+        sw[i + 1] = sw[i] + words[i]
+        ss[i + 1] = ss[i] + stop[i]
+    w3 = _window_mean(lw, 3)
+    w10 = _window_mean(lw, 10)
+    l3 = _window_mean(long, 3)
+    l10 = _window_mean(long, 10)
+    e3 = _window_mean(ends, 3)
+    h3 = _window_mean(heads, 3)
+    total_marks = 0.0
+    for i in range(m):
+        total_marks += marks[i]
+    before = 0.0
+    above = 0.0
+    for i in range(m):
+        x[i, 18] = i / max(m - 1, 1)
+        x[i, 19] = i
+        x[i, 20] = m - 1 - i
+        x[i, 21] = before / total if total else 0.0
+        before += words[i]
+        x[i, 22] = m
+        x[i, 23] = total
+        x[i, 24] = long_words / total if total else 0.0
+        x[i, 25] = median
+        x[i, 26] = short / m
+        x[i, 27] = head_count / m
+        x[i, 28] = lw[i - 2] if i >= 2 else 0.0
+        x[i, 29] = lw[i - 1] if i >= 1 else 0.0
+        x[i, 30] = lw[i + 1] if i + 1 < m else 0.0
+        x[i, 31] = lw[i + 2] if i + 2 < m else 0.0
+        x[i, 32] = w3[i]
+        x[i, 33] = w10[i]
+        x[i, 34] = l3[i]
+        x[i, 35] = l10[i]
+        x[i, 36] = i < first_long
+        x[i, 37] = i > last_long
+        x[i, 38] = dist[i]
+        x[i, 39] = run[i]
+        j = idx[i]
+        x[i, 40] = rc[min(j + 3, n_all)] - rc[max(j - 2, 0)]
+        x[i, 41] = copies[i]
+        lo = max(i - 2, 0)
+        hi = min(i + 3, m)
+        x[i, 42] = (ss[hi] - ss[lo]) / max(sw[hi] - sw[lo], 1.0)
+        x[i, 43] = e3[i]
+        x[i, 44] = h3[i]
+        x[i, 45] = above
+        above += marks[i]
+        x[i, 46] = total_marks - above
+        if words[i] >= 15:
+            x[i, 47] = (np.searchsorted(srt, words[i], side="right")
+                        - np.searchsorted(srt, words[i], side="left") - 1)
+    # blocks: grouped as np.unique groups them (by value, sorted), a line's index counted from its
+    # block's first line
+    order = np.argsort(b, kind="mergesort")
+    inv = np.empty(m, dtype=np.int64)
+    start = np.empty(m, dtype=np.int64)
+    counts = np.zeros(m)
+    bwords = np.zeros(m)
+    bstops = np.zeros(m)
+    g = -1
+    for r in range(m):
+        i = order[r]
+        if r == 0 or b[i] != b[order[r - 1]]:
+            g += 1
+            start[g] = i
+        inv[i] = g
+        counts[g] += 1
+    for i in range(m):
+        bwords[inv[i]] += words[i]
+        bstops[inv[i]] += stop[i]
+    n_groups = g + 1
+    for i in range(m):
+        gi = inv[i]
+        index = i - start[gi]
+        x[i, 48] = n_groups / m
+        x[i, 49] = counts[gi]
+        x[i, 50] = bwords[gi]
+        x[i, 51] = index
+        x[i, 52] = counts[gi] - 1 - index
+        x[i, 53] = bstops[gi] / max(bwords[gi], 1.0)
+        x[i, 54] = i > 0 and b[i] == b[i - 1] and ends[i - 1] == 0
+        x[i, 55] = i + 1 < m and b[i + 1] == b[i] and ends[i] == 0
+    return x, long, heads
+
+
+def _describe_page(current: list[str | None], idx: list[int], texts: list[str],
+                   blocks: list[int] | None) -> tuple[list[_Line], np.ndarray]:
+    """Every feature of a page's present lines: the counting in compiled code (:func:`_line_stats`,
+    :func:`_page_rows`), the regex signals in page-wide passes; equal to the line-by-line numpy
+    reference to the bit (tested)."""
     m = len(texts)
     stripped = [t.strip() for t in texts]
     joined = "\n".join(stripped)
     codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    flags = _flags_of(codes)
+    flags = _flags_of(codes) if codes.size and codes.max() >= 0x10000 else _NONE_U16
     lens = np.fromiter(map(len, stripped), dtype=np.int64, count=m)
-    starts = np.concatenate(([0], np.cumsum(lens + 1)[:-1]))
-    ends = starts + lens
+    starts = np.zeros(m, dtype=np.int64)
+    if m > 1:
+        np.cumsum(lens[:-1] + 1, out=starts[1:])
+    # Lower-casing maps every character but İ to one character, and all but Σ without context: on
+    # other pages the compiled code looks the tokens up itself.
+    given = (np.fromiter((t.lower() in STOPWORDS for t in _WORD.findall(joined)), dtype=np.int64)
+             if "\u0130" in joined or "\u03a3" in joined else _NONE_I64)
+    st, twins = _line_stats(codes, flags, _bmp_flags(), starts, lens, given, _bmp_lower(), *_stop_table())
 
-    def per_line(mask: np.ndarray) -> np.ndarray:
-        c = np.concatenate(([0], np.cumsum(mask, dtype=np.int64)))
-        return c[ends] - c[starts]
+    # _COPYRIGHT and _LINKISH over the whole page (only if a literal every match needs is there; a
+    # page with a letter that matches ASCII only ignoring case is searched whole). No match spans
+    # the joining "\n" (which ``\s`` and ``(?<!\S)`` see as a line's start), so a match belongs to the
+    # line of its last character.
+    lowered = None if twins else joined.lower()
 
-    word = (flags & _F_WORD) != 0
-    alpha = (flags & _F_ALPHA) != 0
-    upper = (flags & _F_UPPER) != 0
-    # a token starts at a word character whose predecessor is not one (the separators are "\n")
-    tok_start = word & ~np.concatenate(([False], word[:-1]))
-    letters = per_line(alpha)
-    uppers = per_line(upper)
-    digits = per_line((flags & _F_DIGIT) != 0)
-    punct = per_line((flags & _F_PUNCT) != 0)
-    wchars = per_line(word)
-    n_tok = per_line(tok_start)
-    alpha_tok = per_line(tok_start & alpha)
-    title_tok = per_line(tok_start & upper)
-    # Regex signals over the whole page at once (and only if a literal every match needs is there),
-    # each match mapped to its line. For _COPYRIGHT and _LINKISH the lines are joined by one space: no branch matches across it except ``\s@\w`` of
-    # _LINKISH, which there stands for ``^@\w`` of the next line, and ``(?<!\S)`` sees the space as
-    # it sees the start of a line; every match ends inside its line, so a match belongs to the line
-    # of its last character.
-    spaced = " ".join(stripped)
-    sp_starts = np.concatenate(([0], np.cumsum(lens + 1)[:-1]))
-
-    def lines_matching(rx: re.Pattern[str], text: str) -> np.ndarray:
-        hit = np.zeros(m, dtype=bool)
-        last = [mt.end() - 1 for mt in rx.finditer(text)]
-        if last:
-            hit[np.searchsorted(sp_starts, last, side="right") - 1] = True
+    def lines_matching(rx: re.Pattern[str], literals: tuple[str, ...]) -> np.ndarray:
+        hit = np.zeros(m, dtype=np.bool_)
+        if lowered is None or any(f in lowered for f in literals):
+            last = [mt.end() - 1 for mt in rx.finditer(joined)]
+            if last:
+                hit[np.searchsorted(starts, last, side="right") - 1] = True
         return hit
 
-    # _SEPARATORS, ``[|»…™]|\s[/>-]\s``, read off the code points (the joining "\n" is no space here)
-    space = (flags & _F_SPACE) != 0
-    space[ends[:-1]] = False
-    mid = np.isin(codes, _SEP_MID)
-    spaced_mid = np.zeros(len(codes), dtype=bool)
-    if len(codes) > 2:
-        spaced_mid[1:-1] = space[:-2] & mid[1:-1] & space[2:]
-    sep = per_line(np.isin(codes, _SEP_CHARS) | spaced_mid) > 0
-    lowered = None if _ASCII_CASE_TWINS.search(spaced) else spaced.lower()
-    copyright_ = (lines_matching(_COPYRIGHT, spaced)
-                  if lowered is None or any(f in lowered for f in _COPYRIGHT_LITERALS) else np.zeros(m, dtype=bool))
-    linkish = (lines_matching(_LINKISH, spaced)
-               if lowered is None or any(f in lowered for f in _LINKISH_LITERALS) else np.zeros(m, dtype=bool))
-    toks = _WORD.findall(joined)
-    is_stop = np.fromiter(map(STOPWORDS.__contains__, map(str.lower, toks)), dtype=np.int64, count=len(toks))
-    tc = np.concatenate(([0], np.cumsum(n_tok)))
-    sc = np.concatenate(([0], np.cumsum(is_stop)))
-    stops_arr = sc[tc[1:]] - sc[tc[:-1]]
-    end = np.fromiter((s.rstrip(_CLOSERS)[-1:] in _ENDERS for s in stripped), dtype=bool, count=m)
-    n_f = n_tok.astype(np.float64)
-    has_n = n_tok > 0
-    safe_n = np.maximum(n_f, 1)
-    lens_f = lens.astype(np.float64)
-    safe_len = np.maximum(lens_f, 1)
-    title = np.where(alpha_tok > 0, title_tok / np.maximum(alpha_tok, 1), 0.0)
-    stop_share = np.where(has_n, stops_arr / safe_n, 0.0)
-    rows = np.column_stack([
-        np.log1p(n_f), np.log1p(lens_f), stop_share, np.log1p(stops_arr.astype(np.float64)), end,
-        [s.endswith(":") for s in stripped], title,
-        np.where(lens > 0, digits / safe_len, 0.0), np.where(lens > 0, punct / safe_len, 0.0),
-        sep, copyright_, np.where(has_n, wchars / safe_n, 0.0), linkish,
-        np.where(letters > 0, uppers / np.maximum(letters, 1), 0.0),
-        np.where(has_n, np.fromiter((s.count(",") for s in stripped), dtype=np.float64, count=m) / safe_n, 0.0),
-        [bool(_BULLET.match(s)) for s in stripped], [s[:1].islower() for s in stripped],
-        np.zeros(m),
-    ]).astype(np.float64)
-    long = (n_tok >= 15) & (end | (stop_share >= 0.2))
-    headline = (n_tok >= 3) & (n_tok <= 16) & ~end & (title >= 0.5)
-    rows[:, 17] = headline
-    lines = [
-        _Line(int(n), int(st), bool(e), bool(lg), bool(h),
-              bool(n <= 12 and _COMMENT_MARK.match(s)))
-        for n, st, e, lg, h, s in zip(n_tok.tolist(), stops_arr.tolist(), end.tolist(), long.tolist(),
-                                      headline.tolist(), stripped, strict=True)
-    ]
-    return lines, rows
+    n_tok = st[:, _S_TOK].tolist()
+    marks = np.array([n <= 12 and _COMMENT_MARK.match(s) is not None for n, s in zip(n_tok, stripped, strict=True)],
+                     dtype=np.bool_)
+    keys = [s.casefold() for s in stripped]
+    copies = Counter(keys)
+    x, long, heads = _page_rows(
+        st, lens, np.log1p(st[:, _S_TOK].astype(np.float64)), lines_matching(_COPYRIGHT, _COPYRIGHT_LITERALS),
+        lines_matching(_LINKISH, _LINKISH_LITERALS),
+        np.array([_BULLET.match(s) is not None for s in stripped], dtype=np.bool_),
+        np.array([s[:1].islower() for s in stripped], dtype=np.bool_), marks,
+        np.array([copies[k] - 1 for k in keys], dtype=np.float64),
+        np.array([p is None for p in current], dtype=np.float64), np.array(idx, dtype=np.int64),
+        np.array([blocks[i] for i in idx] if blocks is not None else idx, dtype=np.int64),
+    )
+    x[:, _LOG_COLUMNS] = np.log1p(x[:, _LOG_COLUMNS])
+    lines = [_Line(n, sp, bool(e), lg, h, mk, w) for n, sp, e, lg, h, mk, w in zip(
+        n_tok, st[:, _S_STOP].tolist(), st[:, _S_END].tolist(), (long > 0).tolist(), (heads > 0).tolist(),
+        marks.tolist(), st[:, _S_SPLIT].tolist(), strict=True)]
+    return lines, x.astype(np.float32)
 
 
 def features(current: list[str | None], blocks: list[int] | None = None) -> tuple[list[int], np.ndarray]:
@@ -332,16 +661,15 @@ def _featurize(current: list[str | None], blocks: list[int] | None = None,
     m = len(idx)
     if not m:
         return idx, [], np.zeros((0, len(FEATURES)), dtype=np.float32)
-    if reference:
-        lines = []
-        own_rows: list[list[float]] = []
-        for i in idx:
-            line, f = _describe(current[i])  # type: ignore[arg-type]
-            lines.append(line)
-            own_rows.append(f)
-        own = np.array(own_rows, dtype=np.float64)
-    else:
-        lines, own = _describe_all([current[i] for i in idx])  # type: ignore[misc]
+    if not reference:
+        return idx, *_describe_page(current, idx, [current[i] for i in idx], blocks)  # type: ignore[misc]
+    lines = []
+    own_rows: list[list[float]] = []
+    for i in idx:
+        line, f = _describe(current[i])  # type: ignore[arg-type]
+        lines.append(line)
+        own_rows.append(f)
+    own = np.array(own_rows, dtype=np.float64)
     words = np.array([ln.words for ln in lines], dtype=np.float64)
     lw = np.log1p(words)
     long = np.array([ln.long for ln in lines], dtype=np.float64)
@@ -558,7 +886,7 @@ def judge(doc_id: str, current: list[str | None], model: ContentModel, threshold
     headline = _headline_position(texts, lines) if keep_headline else None
     out = list(current)
     removals: list[Removal] = []
-    protected = [len(t.split()) >= protect_words for t in texts]
+    protected = [ln.split_words >= protect_words for ln in lines]
     if keep_lead_in and blocks is not None:  # a line running on, in its block, into a protected one
         for k in range(len(idx) - 1):
             protected[k] = protected[k] or (protected[k + 1] and blocks[idx[k]] == blocks[idx[k + 1]])

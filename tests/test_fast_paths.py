@@ -2,13 +2,15 @@
 
 * rule matching: an Aho-Corasick prefilter on the literals each rule needs, then the rules in pack
   order (reference: one alternation of all rules);
-* line features: counts read off the page's code points with numpy and page-wide regex passes
-  (reference: :func:`content._describe`, line by line);
+* line features: tokens, function words and character counts read off the page's code points, and
+  the context and block features, by compiled code, with page-wide regex passes (reference:
+  :func:`content._describe` line by line and the context in numpy);
 * the line model's trees walked by compiled code (reference: numpy, all trees at once).
 
 Generated text aims at the edges of each shortcut: letters that match ASCII only under
 IGNORECASE (İ ı ſ K), separators at line ends, e-mails and handles at line starts, NUL bytes,
-characters outside the BMP.
+characters outside the BMP, function words in other cases and letters Python lower-cases to two
+characters (İ) or by context (Σ).
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ _ATOMS = ["Privacy Policy", "All rights reserved", "© 2024", "(c) Acme", "Copyr
           "Subscribe", "newsletter", "Home", " | ", " - ", " / ", " > ", "-", "/", "»", "•", "©", "®", "™",
           "user@example.com", "@handle", "a@b", "www.site.org", "https://x.net/a", ".com", "İ", "ı", "ſ", "K",
           "PRİVACY", "Cookıes", "ſhare", "\x00", "\U0001f600", "𝐀", "²", "½", "٣", "é", "É", "ß", "Σ",
-          "the", "and", "of", "Reply", "Report", "says:", "10:45 am", "5 comments", "Posted by Ann on",
+          "the", "and", "of", "THE", "Für", "FÜR", "über", "ÜBER", "İn", "IN", "ΣΑ", "σ", "ς", "𐐀", "ǅ", "Ω",
+          "ﬁ", "Reply", "Report", "says:", "10:45 am", "5 comments", "Posted by Ann on",
           "word", "Word", "WORD", "_", "1.", "* ", "“", "”", "’", "—", "–", "…", ".", "!", "?", ":", ",",
           " ", "  ", "\t", "a" * 30, "1234", "Mr. Smith said the vote was close."]
 _LINE = st.lists(st.sampled_from(_ATOMS), min_size=1, max_size=14).map(lambda xs: "".join(xs).strip())
