@@ -356,3 +356,177 @@ def candidate_pairs_reference(keys: np.ndarray) -> np.ndarray:
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]
     pairs.sort(axis=1)
     return np.unique(pairs, axis=0)
+
+
+def texts_token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`text_token_hashes` of several texts at once: all hashes concatenated, and offsets
+    (``hashes[offsets[i]:offsets[i + 1]]`` are text ``i``'s). Where the texts, lower-cased and
+    joined, are ASCII once typographic punctuation is blanked, one compiled pass cuts and hashes
+    them all; otherwise each text takes :func:`text_token_hashes` (tested equal)."""
+    m = len(texts)
+    lowered = [t.lower() for t in texts]
+    s = "\n".join(lowered)
+    if not s.isascii():
+        for ch in _NON_WORD_TYPOGRAPHY:
+            if ch in s:
+                s = s.replace(ch, " ")
+    if s.isascii():
+        bounds = np.zeros(m + 1, dtype=np.int64)
+        if m:
+            np.cumsum(np.fromiter(map(len, lowered), dtype=np.int64, count=m) + 1, out=bounds[1:])
+        raw = np.frombuffer(s.encode("ascii").translate(_BLANK_NON_WORD), dtype=np.uint8)
+        return _crc32_runs_split(raw, _CRC_TABLE, bounds)
+    parts = [text_token_hashes(t) for t in texts]
+    offsets = np.zeros(m + 1, dtype=np.int64)
+    if m:
+        np.cumsum(np.fromiter(map(len, parts), dtype=np.int64, count=m), out=offsets[1:])
+    return (np.concatenate(parts) if parts else np.empty(0, dtype=np.uint32)), offsets
+
+
+@numba.njit(cache=True, nogil=True)
+def _crc32_runs_split(raw: np.ndarray, table: np.ndarray, bounds: np.ndarray) -> tuple:  # pragma: no cover
+    """:func:`_crc32_runs` of each text ``raw[bounds[i]:bounds[i + 1]]``: hashes and offsets."""
+    m = bounds.shape[0] - 1
+    out = np.empty(raw.shape[0] // 2 + 1, dtype=np.uint32)
+    offsets = np.zeros(m + 1, dtype=np.int64)
+    k = 0
+    for t in range(m):
+        i = bounds[t]
+        end = min(bounds[t + 1], raw.shape[0])
+        while i < end:
+            if raw[i] == 0x20:
+                i += 1
+                continue
+            c = np.uint32(0xFFFFFFFF)
+            while i < end and raw[i] != 0x20:
+                c = table[(c ^ np.uint32(raw[i])) & np.uint32(0xFF)] ^ (c >> np.uint32(8))
+                i += 1
+            out[k] = c ^ np.uint32(0xFFFFFFFF)
+            k += 1
+        offsets[t + 1] = k
+    return out[:k].copy(), offsets
+
+
+def near_pairs(th: np.ndarray, offsets: np.ndarray, n: int, perms: Permutations, bands: int,
+               rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Near-duplicate candidates among a few texts given as token hashes, with their exact Jaccard.
+
+    The same as :func:`hash_shingle_sets`, :func:`signatures`, :func:`band_keys`,
+    :func:`candidate_pairs` and :func:`exact_jaccard` one after the other (tested equal), in one
+    compiled call: for the paragraphs of one page, where the numpy calls' own cost is most of the
+    time. Returns the candidate pairs ``[k, 2]`` (i < j, sorted), their Jaccard similarities, and the
+    shingle sets (values and offsets, each set sorted and distinct).
+    """
+    return _near_pairs(np.ascontiguousarray(th, dtype=np.uint32), np.ascontiguousarray(offsets, dtype=np.int64),
+                       n, perms.a, perms.b, bands, rows)
+
+
+@numba.njit(cache=True, nogil=True)
+def _near_pairs(th: np.ndarray, offsets: np.ndarray, n: int, a: np.ndarray, b: np.ndarray, bands: int,
+                rows: int) -> tuple:  # pragma: no cover - compiled
+    mask = np.uint64(0xFFFFFFFF)
+    fold = np.uint64(0x01000193)
+    m = offsets.shape[0] - 1
+    # shingle sets: hashes of n consecutive tokens (all tokens if fewer), sorted and distinct
+    total = 0
+    for i in range(m):
+        length = offsets[i + 1] - offsets[i]
+        if length > 0:
+            total += length - min(n, length) + 1
+    vals = np.empty(total, dtype=np.uint32)
+    soff = np.zeros(m + 1, dtype=np.int64)
+    pos = 0
+    for i in range(m):
+        s = offsets[i]
+        length = offsets[i + 1] - s
+        cnt = 0
+        if length > 0:
+            k = min(n, length)
+            cnt = length - k + 1
+            tmp = np.empty(cnt, dtype=np.uint32)
+            for j in range(cnt):
+                h = np.uint64(th[s + j])
+                for t in range(1, k):
+                    h = ((h * fold) & mask) ^ np.uint64(th[s + j + t])
+                tmp[j] = np.uint32(h)
+            tmp.sort()
+            c = 0
+            for j in range(cnt):
+                if j == 0 or tmp[j] != tmp[j - 1]:
+                    vals[pos + c] = tmp[j]
+                    c += 1
+            cnt = c
+        pos += cnt
+        soff[i + 1] = pos
+    # signatures: datasketch's affine32 permutations of the fmix32-mixed hashes
+    k_perm = a.shape[0]
+    sigs = np.full((m, k_perm), np.uint32(0xFFFFFFFF), dtype=np.uint32)
+    for i in range(m):
+        for t in range(soff[i], soff[i + 1]):
+            h = np.uint64(vals[t])
+            h ^= h >> np.uint64(16)
+            h = (h * np.uint64(0x85EBCA6B)) & mask
+            h ^= h >> np.uint64(13)
+            h = (h * np.uint64(0xC2B2AE35)) & mask
+            h ^= h >> np.uint64(16)
+            for j in range(k_perm):
+                v = np.uint32((h * np.uint64(a[j]) + np.uint64(b[j])) & mask)
+                if v < sigs[i, j]:
+                    sigs[i, j] = v
+    # band keys, then per band the rows of a bucket paired with its first row and with the previous one
+    found = np.empty(4 * m * bands + 1, dtype=np.int64)
+    nf = 0
+    col = np.empty(m, dtype=np.uint64)
+    for band in range(bands if m > 1 else 0):
+        for i in range(m):
+            key = np.uint64(0xCBF29CE484222325)
+            for r in range(rows):
+                key ^= np.uint64(sigs[i, band * rows + r])
+                key *= np.uint64(0x100000001B3)
+                key ^= key >> np.uint64(29)
+            key += np.uint64(band) * np.uint64(0x9E3779B97F4A7C15)
+            col[i] = key
+        order = np.argsort(col, kind="mergesort")
+        first = order[0]
+        for r in range(1, m):
+            cur = order[r]
+            prev = order[r - 1]
+            if col[cur] == col[prev]:
+                found[nf] = prev * m + cur
+                found[nf + 1] = first * m + cur
+                nf += 2
+            else:
+                first = cur
+    codes = np.unique(found[:nf])
+    kept = 0
+    for q in range(codes.shape[0]):
+        if codes[q] // m != codes[q] % m:
+            codes[kept] = codes[q]
+            kept += 1
+    pairs = np.empty((kept, 2), dtype=np.int64)
+    sims = np.empty(kept, dtype=np.float64)
+    for q in range(kept):
+        x = codes[q] // m
+        y = codes[q] % m
+        pairs[q, 0] = x
+        pairs[q, 1] = y
+        sa, ea = soff[x], soff[x + 1]
+        sb, eb = soff[y], soff[y + 1]
+        la = ea - sa
+        lb = eb - sb
+        if la == 0 and lb == 0:
+            sims[q] = 1.0
+            continue
+        inter = 0
+        p1, p2 = sa, sb
+        while p1 < ea and p2 < eb:
+            if vals[p1] == vals[p2]:
+                inter += 1
+                p1 += 1
+                p2 += 1
+            elif vals[p1] < vals[p2]:
+                p1 += 1
+            else:
+                p2 += 1
+        sims[q] = inter / (la + lb - inter)
+    return pairs, sims, vals, soff

@@ -25,8 +25,31 @@ _BANDS, _ROWS = 16, 2
 _SHINGLE = 2
 
 
+# Characters that are no ``\w`` and common in text that is otherwise ASCII (typographic quotes, dashes,
+# the ellipsis, no-break space, bullets, © and ®): the exact-match form turns them into spaces anyway.
+_TYPOGRAPHY = "\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u00a0\u2022\u00b7\u00a9\u00ae"
+_ASCII_NON_ALNUM_TO_SPACE = bytes(c if chr(c).isalnum() else 0x20 for c in range(128)) + b" " * 128
+
+
 def paragraph_key(paragraph: str) -> str:
-    """The exact-match form of a paragraph: case, punctuation and spacing folded."""
+    """The exact-match form of a paragraph: case, punctuation and spacing folded.
+
+    ``[\\W_]+`` runs of the case-folded text become one space. Where the paragraph is ASCII once
+    typographic punctuation is blanked, that is a byte translation and a split (tested equal to
+    :func:`paragraph_key_reference`)."""
+    s = paragraph
+    if not s.isascii():
+        for ch in _TYPOGRAPHY:
+            if ch in s:
+                s = s.replace(ch, " ")
+        if not s.isascii():
+            return paragraph_key_reference(paragraph)
+    key = " ".join(s.lower().encode("ascii").translate(_ASCII_NON_ALNUM_TO_SPACE).decode("ascii").split())
+    return key or paragraph.strip()
+
+
+def paragraph_key_reference(paragraph: str) -> str:
+    """:func:`paragraph_key` by its definition: one regex substitution."""
     key = _NONWORD.sub(" ", paragraph.casefold()).strip()
     return key or paragraph.strip()
 
@@ -124,28 +147,26 @@ def _next_present(paragraphs: list[str | None], i: int, step: int) -> int:
 
 
 def _near_repeats(doc_id: str, out: list[str | None], threshold: float, min_words: int) -> list[Removal]:
-    idx: list[int] = []
-    hash_lists: list[np.ndarray] = []
-    for i, p in enumerate(out):
-        if p is None:
-            continue
-        th = minhash.text_token_hashes(p)
-        if len(th) < min_words:
-            continue
-        idx.append(i)
-        hash_lists.append(th)
-    if len(idx) < 2:
+    present = [i for i, p in enumerate(out) if p is not None]
+    if len(present) < 2:
         return []
-    sets = minhash.hash_shingle_sets(hash_lists, _SHINGLE)
-    perms = minhash.permutations(_NUM_PERM, 1)
-    sigs = minhash.signatures(sets, perms)
-    pairs = minhash.candidate_pairs(minhash.band_keys(sigs, _BANDS, _ROWS))
+    th, offsets = minhash.texts_token_hashes([out[i] for i in present])  # type: ignore[misc]
+    counts = np.diff(offsets)
+    long_enough = counts >= min_words
+    if int(long_enough.sum()) < 2:
+        return []
+    if not long_enough.all():
+        th = th[np.repeat(long_enough, counts)]
+        offsets = np.concatenate(([0], np.cumsum(counts[long_enough])))
+    idx = [i for i, ok in zip(present, long_enough.tolist(), strict=True) if ok]
+    pairs, sims, values, set_offsets = minhash.near_pairs(th, offsets, _SHINGLE, minhash.permutations(_NUM_PERM, 1),
+                                                           _BANDS, _ROWS)
     if len(pairs) == 0:
         return []
+    sets = [values[set_offsets[k]:set_offsets[k + 1]] for k in range(len(idx))]
     # For each later paragraph, the earliest earlier paragraph it nearly repeats.
     best: dict[int, tuple[int, float]] = {}
-    for a, b in pairs.tolist():
-        sim = minhash.exact_jaccard(sets[a], sets[b])
+    for (a, b), sim in zip(pairs.tolist(), sims.tolist(), strict=True):
         if sim >= threshold and (b not in best or a < best[b][0]):
             best[b] = (a, sim)
     removals = []

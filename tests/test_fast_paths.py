@@ -5,7 +5,9 @@
 * line features: tokens, function words and character counts read off the page's code points, and
   the context and block features, by compiled code, with page-wide regex passes (reference:
   :func:`content._describe` line by line and the context in numpy);
-* the line model's trees walked by compiled code (reference: numpy, all trees at once).
+* the line model's trees walked by compiled code (reference: numpy, all trees at once);
+* the exact-match form of paragraphs by byte translation (reference: one regex substitution), and
+  the token hashes of a page's paragraphs in one compiled pass (reference: paragraph by paragraph).
 
 Generated text aims at the edges of each shortcut: letters that match ASCII only under
 IGNORECASE (İ ı ſ K), separators at line ends, e-mails and handles at line starts, NUL bytes,
@@ -26,7 +28,7 @@ from hypothesis import strategies as st
 
 from conftest import EVALDATA, need_shared
 from scrapewash.config import Config
-from scrapewash.tasks import boilerplate, content, encoding, minhash
+from scrapewash.tasks import boilerplate, content, encoding, minhash, repeats
 from scrapewash.tasks.boilerplate import load_rules, match_form, required_literals, word_count
 
 RULES = load_rules()
@@ -144,6 +146,9 @@ def test_fast_paths_equal_their_references_on_the_dev_sets(path, every):
             for p in paras:
                 form = match_form(p)
                 _para_rules_equal(form)
+                assert repeats.paragraph_key(p) == repeats.paragraph_key_reference(p)
+            th, offsets = minhash.texts_token_hashes(paras)
+            assert np.array_equal(th, np.concatenate([minhash.text_token_hashes(p) for p in paras] or [th]))
             current, _ = RULES.apply("d", paras)
             _features_equal(current, blocks)
             _, _, x = content._featurize(current, blocks)

@@ -102,3 +102,39 @@ def test_candidate_pairs_band_by_band_equal_one_sort(n, bands, distinct, seed):
     sigs = rng.integers(0, distinct, size=(n, bands * 2), dtype=np.uint64).astype(np.uint32)
     keys = minhash.band_keys(sigs, bands, 2)
     assert np.array_equal(minhash.candidate_pairs(keys), minhash.candidate_pairs_reference(keys))
+
+
+_TEXT_ATOMS = ["word", "Word", "WORD", "_", "a_b", "12", "é", "İ", "K", "ß", "’", "“", "”", "—", "–", "…", "\u00a0",
+               "•", "©", "®", " ", "\n", "\t", ".", ",", "'", "-", "\x00", "ǅ", "\u2028", "漢", "x" * 20]
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_TEXT_ATOMS), max_size=30).map("".join), max_size=8))
+def test_texts_token_hashes_equal_one_text_at_a_time(texts):
+    th, offsets = minhash.texts_token_hashes(texts)
+    assert len(offsets) == len(texts) + 1 and offsets[0] == 0 and offsets[-1] == len(th)
+    for i, t in enumerate(texts):
+        assert np.array_equal(th[offsets[i]:offsets[i + 1]], minhash.text_token_hashes(t))
+
+
+def _near_pairs_reference(th, offsets, n, perms, bands, rows):
+    sets = minhash.hash_shingle_sets([th[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)], n)
+    pairs = minhash.candidate_pairs(minhash.band_keys(minhash.signatures(sets, perms), bands, rows))
+    return pairs, [minhash.exact_jaccard(sets[a], sets[b]) for a, b in pairs.tolist()], sets
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 6), min_size=1, max_size=30), max_size=12), st.sampled_from([1, 2, 3]),
+       st.sampled_from([(16, 2), (8, 4), (32, 1)]), st.integers(0, 3))
+def test_near_pairs_in_one_call_equal_the_stages(token_lists, n, layout, seed):
+    """Small vocabularies, so that pages repeat shingles, share bands and collide in buckets."""
+    bands, rows = layout
+    perms = minhash.permutations(bands * rows, seed + 1)
+    th = np.array([t * 2654435761 % 2**32 for toks in token_lists for t in toks], dtype=np.uint32)
+    offsets = np.concatenate(([0], np.cumsum([len(t) for t in token_lists]))).astype(np.int64)
+    pairs, sims, values, set_offsets = minhash.near_pairs(th, offsets, n, perms, bands, rows)
+    want_pairs, want_sims, want_sets = _near_pairs_reference(th, offsets, n, perms, bands, rows)
+    assert np.array_equal(pairs.reshape(-1, 2), want_pairs.reshape(-1, 2))
+    assert sims.tolist() == want_sims
+    for k, s in enumerate(want_sets):
+        assert np.array_equal(values[set_offsets[k]:set_offsets[k + 1]], s)

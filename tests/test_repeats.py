@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from scrapewash.tasks.repeats import paragraph_key, remove_repeats
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scrapewash.tasks import minhash
+from scrapewash.tasks.repeats import _near_repeats, paragraph_key, paragraph_key_reference, remove_repeats
 
 LONG = ("The regional water board said on Tuesday that reservoir levels had fallen to their lowest "
         "point in a decade and that hosepipe restrictions would remain in force until autumn.")
@@ -61,3 +65,65 @@ def test_copies_scope_keeps_labels_that_return_in_every_section():
     block = days[:7]
     out, rem = remove_repeats("d", intro + block + block, scope="copies")
     assert [r.paragraph_index for r in rem] == list(range(13, 20))
+
+
+_ATOMS = ["word", "Word", "WORD", "_", "a_b", "12", "é", "İ", "K", "ß", "ſ", "’", "“", "”", "—", "–", "…", "\u00a0",
+          "•", "·", "©", "®", " ", "  ", "\t", ".", ",", "'", "-", "\x00", "\x1c", "ǅ", "\u2028", "漢", "Σ"]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(_ATOMS), max_size=30).map("".join))
+def test_paragraph_key_equals_its_definition(text):
+    assert paragraph_key(text) == paragraph_key_reference(text)
+
+
+def _near_repeats_reference(doc_id, out, threshold, min_words):
+    """The near pass stage by stage (token hashes, shingle sets, signatures, bands, exact Jaccard)."""
+    idx, hash_lists = [], []
+    for i, p in enumerate(out):
+        if p is None:
+            continue
+        th = minhash.text_token_hashes(p)
+        if len(th) >= min_words:
+            idx.append(i)
+            hash_lists.append(th)
+    if len(idx) < 2:
+        return []
+    sets = minhash.hash_shingle_sets(hash_lists, 2)
+    pairs = minhash.candidate_pairs(minhash.band_keys(minhash.signatures(sets, minhash.permutations(32, 1)), 16, 2))
+    best = {}
+    for a, b in pairs.tolist():
+        sim = minhash.exact_jaccard(sets[a], sets[b])
+        if sim >= threshold and (b not in best or a < best[b][0]):
+            best[b] = (a, sim)
+    found = []
+    removed = set()
+    for b in sorted(best):
+        a, sim = best[b]
+        if a in removed:
+            while a in removed:
+                a = best[a][0]
+            sim = minhash.exact_jaccard(sets[a], sets[b])
+        removed.add(b)
+        out[idx[b]] = None
+        found.append((idx[b], idx[a], round(sim, 4)))
+    return found
+
+
+_SENTENCES = ["The council met on Tuesday to discuss the harbour budget for next year.",
+              "The council met on Tuesday to discuss the harbour budget for the next year.",
+              "Fishing crews said the silt had made the entrance dangerous at low tide.",
+              "Fishing crews said that silt had made the entrance dangerous at low tide!",
+              "Share this article", None, "“Quoted” — the mayor’s words… as printed\u00a0twice in the page today.",
+              "“Quoted” — the mayor’s words… as printed\u00a0twice in the page today!", "Straße über Öl für alle Bürger heute."]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_SENTENCES), max_size=14), st.sampled_from([0.5, 0.8]), st.sampled_from([1, 8]))
+def test_near_repeats_equal_the_stage_by_stage_reference(paragraphs, threshold, min_words):
+    got_out = list(paragraphs)
+    got = [(r.paragraph_index, r.duplicate_of_paragraph, r.similarity)
+           for r in _near_repeats("d", got_out, threshold, min_words)]
+    want_out = list(paragraphs)
+    assert got == _near_repeats_reference("d", want_out, threshold, min_words)
+    assert got_out == want_out
