@@ -235,6 +235,7 @@ class _Prefilter:
         if masks:
             self.automaton.make_automaton()
         self.has_words = bool(masks)
+        self.ascii_literals = all(s.isascii() for s in masks)  # lower-cased alike in any context
         self.all = (1 << self.n) - 1
 
     def candidates(self, form: str) -> int:
@@ -246,6 +247,20 @@ class _Prefilter:
             for _, m in self.automaton.iter(form.lower()):
                 mask |= m
         return mask
+
+
+def _max_width(rules: Sequence[Rule]) -> int | None:
+    """The longest text any of ``rules`` can match, or None if one is unbounded."""
+    import re._constants as sre_constants
+    import re._parser as sre_parse
+
+    widest = 0
+    for r in rules:
+        hi = sre_parse.parse(r.pattern, re.IGNORECASE).getwidth()[1]
+        if hi >= sre_constants.MAXREPEAT:
+            return None
+        widest = max(widest, hi)
+    return widest
 
 
 def _bits(mask: int) -> list[int]:
@@ -293,6 +308,7 @@ class RuleSet:
         )
         self._para_filter = _Prefilter(self._para)
         self._suffix_filter = _Prefilter(self._suffix)
+        self._suffix_width = _max_width(self._suffix) if self._suffix_filter.ascii_literals else None
 
     @property
     def _combined(self) -> re.Pattern[str] | None:
@@ -341,12 +357,13 @@ class RuleSet:
             return [first]
         return [r for r in self._para[k:] if r.max_words >= words and r.regex.fullmatch(form)]
 
-    def strip_fragment(self, paragraph: str) -> tuple[str, str, Rule] | None:
-        """Strip a credit glued to the start or end of ``paragraph``.
+    def strip_fragment(self, paragraph: str, form: str | None = None) -> tuple[str, str, Rule] | None:
+        """Strip a credit glued to the start or end of ``paragraph`` (``form``: its :func:`match_form`).
 
         Returns (kept text, removed fragment, rule) or None.
         """
-        form = match_form(paragraph)
+        if form is None:
+            form = match_form(paragraph)
         if self._prefix_re is not None:
             m = self._prefix_re.match(form)
             if m and m.end() > 0:
@@ -354,7 +371,10 @@ class RuleSet:
                 rest = paragraph[m.end():].strip()
                 if word_count(rest) >= self.min_rest_words:
                     return rest, paragraph[: m.end()].strip(), rule
-        suffix = self._suffix_filter.candidates(form) if self._suffix else 0
+        # A suffix rule applies only if its leftmost match ends where the paragraph ends; such a match
+        # lies in the last ``_suffix_width`` characters, and so does a literal it needs.
+        tail = form if self._suffix_width is None or len(form) <= self._suffix_width else form[-self._suffix_width:]
+        suffix = self._suffix_filter.candidates(tail) if self._suffix else 0
         for k in _bits(suffix):
             rule = self._suffix[k]
             m = rule.regex.search(form)
@@ -376,6 +396,7 @@ class RuleSet:
         forms = [match_form(p) for p in paragraphs]
         hits: list[list[Rule]] = [self.match_paragraph(f, word_count(f)) for f in forms]
         blocks: list[tuple[int, Rule]] = []
+        runs: dict[tuple[str, int], int] = {}
         for i in range(n):
             cands = hits[i]
             chosen = None
@@ -386,7 +407,7 @@ class RuleSet:
                         r.where == "edge" and not (head or tail)
                     ):
                         continue
-                if r.min_run > 1 and _run_length(forms, i, r) < r.min_run:
+                if r.min_run > 1 and _run_length(forms, i, r, runs) < r.min_run:
                     continue
                 chosen = r
                 break
@@ -400,7 +421,7 @@ class RuleSet:
                     blocks.append((i, chosen))
                 continue
             if self._prefix or self._suffix:
-                frag = self.strip_fragment(paragraphs[i])
+                frag = self.strip_fragment(paragraphs[i], forms[i])
                 if frag is not None:
                     rest, removed, rule = frag
                     out[i] = rest
@@ -456,8 +477,11 @@ class RuleSet:
         return removals
 
 
-def _run_length(forms: list[str], i: int, rule: Rule) -> int:
-    """Length of the run of consecutive paragraphs matching ``rule`` around ``i``."""
+def _run_length(forms: list[str], i: int, rule: Rule, runs: dict[tuple[str, int], int] | None = None) -> int:
+    """Length of the run of consecutive paragraphs matching ``rule`` around ``i`` (``runs``: the
+    lengths found so far in this document, by rule and paragraph, filled for the whole run)."""
+    if runs is not None and (rule.id, i) in runs:
+        return runs[(rule.id, i)]
 
     def hit(j: int) -> bool:
         return word_count(forms[j]) <= rule.max_words and rule.regex.fullmatch(forms[j]) is not None
@@ -468,6 +492,9 @@ def _run_length(forms: list[str], i: int, rule: Rule) -> int:
     hi = i
     while hi + 1 < len(forms) and hit(hi + 1):
         hi += 1
+    if runs is not None:
+        for j in range(lo, hi + 1):
+            runs[(rule.id, j)] = hi - lo + 1
     return hi - lo + 1
 
 

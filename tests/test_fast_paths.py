@@ -17,6 +17,7 @@ characters (İ) or by context (Σ).
 
 from __future__ import annotations
 
+import copy
 import gzip
 import json
 import re
@@ -33,6 +34,8 @@ from scrapewash.tasks.boilerplate import load_rules, match_form, required_litera
 
 RULES = load_rules()
 MODEL = content.load_model()
+RULES_WHOLE_SUFFIX = copy.copy(RULES)  # the suffix prefilter reading the whole paragraph
+RULES_WHOLE_SUFFIX._suffix_width = None
 
 _ATOMS = ["Privacy Policy", "All rights reserved", "© 2024", "(c) Acme", "Copyright", "Share on Facebook",
           "Leave a Reply", "Be the first to comment", "Image courtesy of Ann Lee", "Photo: AP", "click to tweet",
@@ -44,6 +47,10 @@ _ATOMS = ["Privacy Policy", "All rights reserved", "© 2024", "(c) Acme", "Copyr
           "word", "Word", "WORD", "_", "1.", "* ", "“", "”", "’", "—", "–", "…", ".", "!", "?", ":", ",",
           " ", "  ", "\t", "a" * 30, "1234", "Mr. Smith said the vote was close."]
 _LINE = st.lists(st.sampled_from(_ATOMS), min_size=1, max_size=14).map(lambda xs: "".join(xs).strip())
+
+
+def _fragments_equal(paragraph: str) -> None:
+    assert RULES.strip_fragment(paragraph) == RULES_WHOLE_SUFFIX.strip_fragment(paragraph), paragraph
 
 
 def _para_rules_equal(form: str) -> None:
@@ -58,6 +65,27 @@ def _para_rules_equal(form: str) -> None:
 @given(_LINE)
 def test_rule_prefilter_equals_the_alternation_on_generated_lines(line):
     _para_rules_equal(match_form(line))
+
+
+_CREDITS = ["Photo: AP", "(Photo: Reuters/Ann Lee)", "Image courtesy of Ann Lee", "Click to tweet", "click to tweet",
+            "Photograph by J. Doe", "Getty Images", "the harbour authority approved a plan on Monday. ", "word " * 30]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(_ATOMS + _CREDITS), min_size=1, max_size=20).map(lambda xs: "".join(xs).strip()))
+def test_suffix_prefilter_on_the_tail_equals_the_whole_paragraph(paragraph):
+    """A suffix rule's match ends where the paragraph ends, so its literal is in the last characters."""
+    assert RULES._suffix_width is not None and RULES._suffix_width < 200
+    _fragments_equal(paragraph)
+
+
+def test_suffix_rule_examples_stripped_alike():
+    stripped = 0
+    for r in RULES._suffix:
+        for e in (*r.examples, *r.counter_examples):
+            _fragments_equal(e)
+            stripped += RULES.strip_fragment(e) is not None
+    assert stripped >= 4
 
 
 def test_rule_prefilter_on_every_example_and_counter_example():
@@ -146,6 +174,7 @@ def test_fast_paths_equal_their_references_on_the_dev_sets(path, every):
             for p in paras:
                 form = match_form(p)
                 _para_rules_equal(form)
+                _fragments_equal(p)
                 assert repeats.paragraph_key(p) == repeats.paragraph_key_reference(p)
             th, offsets = minhash.texts_token_hashes(paras)
             assert np.array_equal(th, np.concatenate([minhash.text_token_hashes(p) for p in paras] or [th]))
