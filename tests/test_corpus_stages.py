@@ -217,7 +217,8 @@ def test_near_paragraph_chain_keeps_a_paragraph_whose_only_match_was_removed(tmp
 @settings(max_examples=2000, deadline=None)
 @given(st.lists(st.sampled_from(["Jan", "january", "MAY", "mayday", "mon_", "_sun", "Sun", "2024", "٣", "²", "x_1",
                                  "__", "_", " ", "-", ".", "\t", "İ", "ß", "ﬁ", "Σ", "word", "Word", "a1b2",
-                                 "sept.", "Thurs", "é"]), max_size=20).map("".join))
+                                 "sept.", "Thurs", "é", "’", "“", "—", "\u00a0", "…", "©", "12:45"]), max_size=20)
+       .map("".join))
 def test_template_forms_word_by_word_equal_the_patterns(text):
     from scrapewash.tasks import templates
 

@@ -6,7 +6,8 @@
   the context and block features, by compiled code, with page-wide regex passes (reference:
   :func:`content._describe` line by line and the context in numpy);
 * the line model's trees walked by compiled code (reference: numpy, all trees at once);
-* the exact-match form of paragraphs by byte translation (reference: one regex substitution), and
+* the exact-match and template forms of paragraphs by byte translation (references: regex
+  substitutions), and
   the token hashes of a page's paragraphs in one compiled pass (reference: paragraph by paragraph).
 
 Generated text aims at the edges of each shortcut: letters that match ASCII only under
@@ -29,7 +30,7 @@ from hypothesis import strategies as st
 
 from conftest import EVALDATA, need_shared
 from scrapewash.config import Config
-from scrapewash.tasks import boilerplate, content, encoding, minhash, repeats
+from scrapewash.tasks import boilerplate, content, encoding, minhash, repeats, templates
 from scrapewash.tasks.boilerplate import load_rules, match_form, required_literals, word_count
 
 RULES = load_rules()
@@ -176,6 +177,7 @@ def test_fast_paths_equal_their_references_on_the_dev_sets(path, every):
                 _para_rules_equal(form)
                 _fragments_equal(p)
                 assert repeats.paragraph_key(p) == repeats.paragraph_key_reference(p)
+            assert templates.template_forms(paras) == [templates.template_form(p) for p in paras]
             th, offsets = minhash.texts_token_hashes(paras)
             assert np.array_equal(th, np.concatenate([minhash.text_token_hashes(p) for p in paras] or [th]))
             current, _ = RULES.apply("d", paras)
