@@ -15,7 +15,7 @@ For each corpus size it reports, in one run:
 * **end to end**: ``scrapewash run`` as a user runs it (a fresh process, its own temporary Prefect
   server), with ``--workers`` 1 (thread runner) and N (a local Dask cluster of N processes): wall
   time, the flow's own duration, seconds per stage (from the run summary), MB/s and documents/s,
-  and peak memory of the whole process tree (RSS and PSS, sampled every 50 ms);
+  and peak memory of the whole process tree (RSS every 50 ms, PSS every 0.5 s);
 * **baseline**: the same corpus through datatrove's equivalent pipeline
   (``bench/baseline_datatrove.py``), and the ratio.
 
