@@ -422,12 +422,12 @@ def near_pairs(th: np.ndarray, offsets: np.ndarray, n: int, perms: Permutations,
 
 
 @numba.njit(cache=True, nogil=True)
-def _near_pairs(th: np.ndarray, offsets: np.ndarray, n: int, a: np.ndarray, b: np.ndarray, bands: int,
-                rows: int) -> tuple:  # pragma: no cover - compiled
+def _shingle_sets(th: np.ndarray, offsets: np.ndarray, n: int) -> tuple:  # pragma: no cover - compiled
+    """:func:`hash_shingle_sets` of the token-hash lists ``th[offsets[i]:offsets[i + 1]]``: the
+    distinct shingle hashes of each (sorted), concatenated, and their offsets."""
     mask = np.uint64(0xFFFFFFFF)
     fold = np.uint64(0x01000193)
     m = offsets.shape[0] - 1
-    # shingle sets: hashes of n consecutive tokens (all tokens if fewer), sorted and distinct
     total = 0
     for i in range(m):
         length = offsets[i + 1] - offsets[i]
@@ -458,7 +458,16 @@ def _near_pairs(th: np.ndarray, offsets: np.ndarray, n: int, a: np.ndarray, b: n
             cnt = c
         pos += cnt
         soff[i + 1] = pos
-    # signatures: datasketch's affine32 permutations of the fmix32-mixed hashes
+    return vals, soff
+
+
+@numba.njit(cache=True, nogil=True)
+def _set_signatures(vals: np.ndarray, soff: np.ndarray, a: np.ndarray,
+                    b: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """:func:`signatures` of the sets ``vals[soff[i]:soff[i + 1]]`` (datasketch's affine32
+    permutations of the fmix32-mixed hashes)."""
+    mask = np.uint64(0xFFFFFFFF)
+    m = soff.shape[0] - 1
     k_perm = a.shape[0]
     sigs = np.full((m, k_perm), np.uint32(0xFFFFFFFF), dtype=np.uint32)
     for i in range(m):
@@ -473,19 +482,48 @@ def _near_pairs(th: np.ndarray, offsets: np.ndarray, n: int, a: np.ndarray, b: n
                 v = np.uint32((h * np.uint64(a[j]) + np.uint64(b[j])) & mask)
                 if v < sigs[i, j]:
                     sigs[i, j] = v
-    # band keys, then per band the rows of a bucket paired with its first row and with the previous one
-    found = np.empty(4 * m * bands + 1, dtype=np.int64)
-    nf = 0
-    col = np.empty(m, dtype=np.uint64)
-    for band in range(bands if m > 1 else 0):
-        for i in range(m):
+    return sigs
+
+
+@numba.njit(cache=True, nogil=True)
+def _band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:  # pragma: no cover - compiled
+    """:func:`band_keys` in compiled code."""
+    m = sigs.shape[0]
+    keys = np.empty((m, bands), dtype=np.uint64)
+    for i in range(m):
+        for band in range(bands):
             key = np.uint64(0xCBF29CE484222325)
             for r in range(rows):
                 key ^= np.uint64(sigs[i, band * rows + r])
                 key *= np.uint64(0x100000001B3)
                 key ^= key >> np.uint64(29)
-            key += np.uint64(band) * np.uint64(0x9E3779B97F4A7C15)
-            col[i] = key
+            keys[i, band] = key + np.uint64(band) * np.uint64(0x9E3779B97F4A7C15)
+    return keys
+
+
+def set_band_keys(th: np.ndarray, offsets: np.ndarray, n: int, perms: Permutations, bands: int,
+                  rows: int) -> np.ndarray:
+    """LSH band keys ``[m, bands]`` of the shingle sets of ``m`` token-hash lists, in compiled code:
+    the same as :func:`hash_shingle_sets`, :func:`signatures` and :func:`band_keys` one after the
+    other (tested equal)."""
+    vals, soff = _shingle_sets(np.ascontiguousarray(th, dtype=np.uint32),
+                               np.ascontiguousarray(offsets, dtype=np.int64), n)
+    return _band_keys(_set_signatures(vals, soff, perms.a, perms.b), bands, rows)
+
+
+@numba.njit(cache=True, nogil=True)
+def _near_pairs(th: np.ndarray, offsets: np.ndarray, n: int, a: np.ndarray, b: np.ndarray, bands: int,
+                rows: int) -> tuple:  # pragma: no cover - compiled
+    m = offsets.shape[0] - 1
+    vals, soff = _shingle_sets(th, offsets, n)
+    keys = _band_keys(_set_signatures(vals, soff, a, b), bands, rows)
+    # per band, the rows of a bucket paired with its first row and with the previous one
+    found = np.empty(4 * m * bands + 1, dtype=np.int64)
+    nf = 0
+    col = np.empty(m, dtype=np.uint64)
+    for band in range(bands if m > 1 else 0):
+        for i in range(m):
+            col[i] = keys[i, band]
         order = np.argsort(col, kind="mergesort")
         first = order[0]
         for r in range(1, m):

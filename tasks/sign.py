@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow.parquet as pq
 
 from scrapewash import schemas
@@ -43,7 +44,8 @@ def sign_shard(shard_index: int, paths: RunPaths, config: Config, templates_path
                      o.compression_level, o.row_group_bytes) as sink:
         if src.exists():
             pf = pq.ParquetFile(src)
-            cols = ["order", "doc_id", "site", "paragraphs", "pindex", "tkeys"]
+            cols = ["order", "doc_id", "site", "paragraphs", "pindex", "tkeys", "twords"]
+            near_perms = minhash.permutations(dedup.PARAGRAPH_PERM, d.seed)
             for batch in pf.iter_batches(batch_size=2048, columns=cols):
                 for rec in batch.to_pylist():
                     stats["documents"] += 1
@@ -52,26 +54,31 @@ def sign_shard(shard_index: int, paths: RunPaths, config: Config, templates_path
                     keep = [i for i, m in enumerate(mask) if not m]
                     paras = [rec["paragraphs"][i] for i in keep]
                     text = "\n\n".join(paras)
-                    th = minhash.text_token_hashes(text)  # = token_hashes(tokens(text))
+                    # The text's tokens are its paragraphs' tokens one after the other (no token
+                    # spans the blank line): = text_token_hashes(text), tested.
+                    th, offsets = minhash.texts_token_hashes(paras)
                     sig = None
                     if d.enabled and len(th) >= d.min_words:
                         sig = minhash.signature(minhash.shingle_hashes(th, d.shingle_words), perms).tolist()
                         stats["signed"] += 1
                     phash, pindex, pnear, pkeys = [], [], [], []
                     if pd.enabled:
-                        near_tokens = []
-                        for i in keep:
-                            p = rec["paragraphs"][i]
-                            n_words = len(p.split())
+                        near = []
+                        for k, i in enumerate(keep):
+                            n_words = rec["twords"][i]  # len(paragraph.split())
                             if n_words >= pd.min_words:
-                                phash.append(int.from_bytes(repeats.paragraph_hash(p), "little"))
+                                phash.append(int.from_bytes(repeats.paragraph_hash(rec["paragraphs"][i]), "little"))
                                 pindex.append(rec["pindex"][i])
                             if pd.near and n_words >= pd.near_min_words:
                                 pnear.append(rec["pindex"][i])
-                                near_tokens.append(minhash.text_token_hashes(p))
-                        if near_tokens:  # dedup.paragraph_shingles of each, in one pass
-                            near_sets = minhash.hash_shingle_sets(near_tokens, pd.near_shingle_words)
-                            pkeys = dedup.paragraph_band_keys(near_sets, d.seed).ravel().tolist()
+                                near.append(k)
+                        if near:  # dedup.paragraph_band_keys of their shingle sets, in one compiled call
+                            sel = np.array(near, dtype=np.int64)
+                            counts = offsets[sel + 1] - offsets[sel]
+                            take = np.concatenate([np.arange(offsets[k], offsets[k + 1]) for k in near])
+                            pkeys = minhash.set_band_keys(
+                                th[take], np.concatenate(([0], np.cumsum(counts))), pd.near_shingle_words, near_perms,
+                                dedup.PARAGRAPH_BANDS, dedup.PARAGRAPH_ROWS).ravel().tolist()
                     sink.add({"order": rec["order"], "doc_id": rec["doc_id"], "text": text, "n_words": len(th),
                               "signature": sig, "phash": phash, "pindex": pindex, "pnear": pnear, "pkeys": pkeys},
                              len(text) + 700 + 8 * len(pkeys))

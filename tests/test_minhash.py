@@ -138,3 +138,24 @@ def test_near_pairs_in_one_call_equal_the_stages(token_lists, n, layout, seed):
     assert sims.tolist() == want_sims
     for k, s in enumerate(want_sets):
         assert np.array_equal(values[set_offsets[k]:set_offsets[k + 1]], s)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 2**32 - 1), max_size=40), max_size=10), st.sampled_from([1, 2, 5]),
+       st.sampled_from([(16, 4), (8, 2)]), st.integers(0, 3))
+def test_set_band_keys_in_one_call_equal_the_stages(token_lists, n, layout, seed):
+    bands, rows = layout
+    perms = minhash.permutations(bands * rows, seed + 1)
+    th = np.array([t for toks in token_lists for t in toks], dtype=np.uint32)
+    offsets = np.concatenate(([0], np.cumsum([len(t) for t in token_lists]))).astype(np.int64)
+    want = minhash.band_keys(minhash.signatures(minhash.hash_shingle_sets(
+        [np.array(t, dtype=np.uint32) for t in token_lists], n), perms), bands, rows)
+    assert np.array_equal(minhash.set_band_keys(th, offsets, n, perms, bands, rows).reshape(want.shape), want)
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_TEXT_ATOMS), max_size=30).map("".join), max_size=8))
+def test_a_texts_tokens_are_its_paragraphs_tokens(paragraphs):
+    """What signing relies on: the tokens of paragraphs joined by a blank line are theirs, in order."""
+    th, _ = minhash.texts_token_hashes(paragraphs)
+    assert np.array_equal(th, minhash.text_token_hashes("\n\n".join(paragraphs)))
