@@ -36,6 +36,8 @@ from scrapewash.records import Quarantined, RawDocument
 
 POSITION_BITS = 40
 MAX_FILES = 1 << (63 - POSITION_BITS)
+SHARDS_WANTED = 16  # a few big JSONL files are cut into about this many shards
+SPLIT_FLOOR = 4 << 20  # ... but none smaller than this
 _CHUNK = 1 << 20
 _FEED = 1 << 16  # compressed bytes given to a decompressor at a time
 RAW_SNIPPET_CHARS = 2000
@@ -290,6 +292,17 @@ def plan_inputs(inputs: Iterable[str], docs_per_shard: int, bytes_per_shard: int
     if len(files) >= MAX_FILES:
         raise InputError(f"too many input files ({len(files)}); at most {MAX_FILES - 1} per run")
 
+    # A run of a few big JSONL files is cut finer than ``bytes_per_shard``, into about
+    # SHARDS_WANTED shards (none under SPLIT_FLOOR bytes), so that every worker has shards to take
+    # until the end. The cut depends on the input alone, never on the number of workers.
+    splittable = 0
+    for f in files:
+        if f.kind == "jsonl" and f.compression is None:
+            try:
+                splittable += os.stat(f.path).st_size
+            except OSError:
+                pass
+    split_bytes = min(bytes_per_shard, max(SPLIT_FLOOR, splittable // SHARDS_WANTED))
     shards: list[Shard] = []
     total = 0
     txt_group: list[InputFile] = []
@@ -318,9 +331,10 @@ def plan_inputs(inputs: Iterable[str], docs_per_shard: int, bytes_per_shard: int
                 flush_txt()
             continue
         flush_txt()
-        if f.kind == "jsonl" and f.compression is None and size > bytes_per_shard:
+        if f.kind == "jsonl" and f.compression is None and size > split_bytes:
             try:
-                for start, stop, line in _split_points(f.path, size, bytes_per_shard):
+                pieces = -(-size // split_bytes)
+                for start, stop, line in _split_points(f.path, size, -(-size // pieces)):  # even pieces
                     shards.append(Shard(len(shards), (f,), start, stop, line, stop - start))
             except OSError as e:
                 quarantined.append(Quarantined(source=f.source, error_type="unreadable_file", error=str(e)))

@@ -69,6 +69,28 @@ def test_plain_jsonl_byte_range_shards_match_whole_file(tmp_path):
         (r.doc_id, r.order, r.input_position) for r in whole]
 
 
+def test_a_few_big_jsonl_files_are_cut_into_even_shards(tmp_path):
+    """Two 10 MB files (a run of few big files) are cut into even pieces of at least 4 MB, so that
+    workers share the work; the records and their order are those of reading the files whole."""
+    recs = [{"id": f"d{i}", "text": ("word " * (40 + i % 300)).strip()} for i in range(20_000)]
+    half = len(recs) // 2
+    for k, part in enumerate((recs[:half], recs[half:])):
+        (tmp_path / f"part-{k}.jsonl").write_bytes(_jsonl(part))
+    sizes = [p.stat().st_size for p in sorted(tmp_path.glob("*.jsonl"))]
+    assert all(s > 8 << 20 for s in sizes)
+    plan, cut = read_all(tmp_path)
+    assert len(plan.shards) == sum(-(-s // (4 << 20)) for s in sizes) == 6
+    pieces = [s.size_bytes for s in plan.shards]
+    assert max(pieces) - min(pieces) < 0.05 * max(pieces) and min(pieces) >= 3 << 20
+    _, whole = read_all(tmp_path, bytes_per_shard=1 << 40)  # nothing cut
+    assert [(r.doc_id, r.order, r.input_position) for r in cut] == [
+        (r.doc_id, r.order, r.input_position) for r in whole]
+    assert len(cut) == len(recs)
+    # the configured size still caps the pieces
+    plan_small, _ = read_all(tmp_path, bytes_per_shard=2 << 20)
+    assert len(plan_small.shards) >= 10
+
+
 @pytest.mark.parametrize("codec", ["gz", "zst"])
 def test_truncated_compressed_keeps_what_was_readable(tmp_path, codec):
     # zstd decodes whole blocks (up to 128 KiB), so the input spans several.
