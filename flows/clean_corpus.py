@@ -151,6 +151,11 @@ def _results(futures: list[PrefectFuture], what: str, progress: Progress | None 
     return results
 
 
+def _in_plan_order(shards: list[Shard], results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Results of tasks submitted for ``shards``, ordered by shard index (the plan's order)."""
+    return [r for _, r in sorted(zip((s.index for s in shards), results, strict=True), key=lambda x: x[0])]
+
+
 def _sum_counters(stats: list[dict[str, Any]], key: str) -> dict[str, int]:
     c: Counter[str] = Counter()
     for s in stats:
@@ -322,9 +327,12 @@ def clean_corpus(params: RunParameters) -> dict[str, Any]:
         line_model = content.model_info(c.model, c.threshold) if c.enabled else None
         lap("plan")
 
-        prep = _results([prepare_shard_task.with_options(task_run_name=f"prepare {s.label}")
-                         .submit(s, paths, config, started) for s in plan.shards], "prepare-shard",
-                        progress, "prepare")
+        # Shards are handed out largest first, so that no worker is left with a big one at the end;
+        # results are put back in plan order.
+        big_first = sorted(plan.shards, key=lambda s: -s.size_bytes)
+        prep = _in_plan_order(big_first, _results(
+            [prepare_shard_task.with_options(task_run_name=f"prepare {s.label}").submit(s, paths, config, started)
+             for s in big_first], "prepare-shard", progress, "prepare"))
         for s in prep:
             if s["quarantined"]:
                 logger.warning("shard %s: %d records quarantined (%s)", s["label"], s["quarantined"],
@@ -340,7 +348,7 @@ def clean_corpus(params: RunParameters) -> dict[str, Any]:
         logger.info("site templates: %d template paragraphs on %d sites", tpl["template_keys"],
                     tpl["sites_with_templates"])
         _results([sign_shard_task.with_options(task_run_name=f"sign {s.label}")
-                  .submit(s.index, paths, config, templates_path) for s in plan.shards], "sign-shard",
+                  .submit(s.index, paths, config, templates_path) for s in big_first], "sign-shard",
                  progress, "sign")
         lap("sign")
         signed = sorted(str(p) for p in (paths.staging / "signed").glob("shard-*.parquet"))
@@ -361,9 +369,10 @@ def clean_corpus(params: RunParameters) -> dict[str, Any]:
         progress.advance("paragraphs")
         lap("paragraphs")
         dup["templates"] = tpl
-        fin = _results([finalize_shard_task.with_options(task_run_name=f"finalize {s.label}")
-                        .submit(s.index, paths, config, decisions, started, templates_path, paragraph_decisions)
-                        for s in plan.shards], "finalize-shard", progress, "finalize")
+        fin = _in_plan_order(big_first, _results(
+            [finalize_shard_task.with_options(task_run_name=f"finalize {s.label}")
+             .submit(s.index, paths, config, decisions, started, templates_path, paragraph_decisions)
+             for s in big_first], "finalize-shard", progress, "finalize"))
         lap("finalize")
 
         seconds = time.perf_counter() - t0

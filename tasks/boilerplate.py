@@ -20,7 +20,7 @@ import tomllib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from scrapewash.records import Removal
@@ -300,15 +300,27 @@ class RuleSet:
         self.max_words = max((r.max_words for r in self._para), default=0)
         # Template lines recur across the pages of a site: remember recent verdicts.
         self._match_cached = lru_cache(maxsize=65536)(self._match)
-        # Prefix rules: one alternation with a named group per rule, tried at the start only.
-        self._prefix_re = (
-            re.compile("|".join(f"(?P<r{i}>(?:{r.pattern}))" for i, r in enumerate(self._prefix)),
-                       re.IGNORECASE)
-            if self._prefix else None
-        )
-        self._para_filter = _Prefilter(self._para)
-        self._suffix_filter = _Prefilter(self._suffix)
-        self._suffix_width = _max_width(self._suffix) if self._suffix_filter.ascii_literals else None
+
+    # The compiled parts are built on first use: a process that only validates the configuration or
+    # reads the pack versions (the flow's own, when shards run on other workers) never pays for them.
+    @cached_property
+    def _prefix_re(self) -> re.Pattern[str] | None:
+        """Prefix rules: one alternation with a named group per rule, tried at the start only."""
+        return (re.compile("|".join(f"(?P<r{i}>(?:{r.pattern}))" for i, r in enumerate(self._prefix)),
+                           re.IGNORECASE)
+                if self._prefix else None)
+
+    @cached_property
+    def _para_filter(self) -> _Prefilter:
+        return _Prefilter(self._para)
+
+    @cached_property
+    def _suffix_filter(self) -> _Prefilter:
+        return _Prefilter(self._suffix)
+
+    @cached_property
+    def _suffix_width(self) -> int | None:
+        return _max_width(self._suffix) if self._suffix_filter.ascii_literals else None
 
     @property
     def _combined(self) -> re.Pattern[str] | None:
