@@ -13,7 +13,9 @@ For each corpus size it reports, in one run:
   repeats, the line model, MinHash signatures (next to datasketch's ``MinHash`` on the same
   shingles, compared) — so the slow stage is visible;
 * **end to end**: ``scrapewash run`` as a user runs it (a fresh process, its own temporary Prefect
-  server), with ``--workers`` 1 (thread runner) and N (a local Dask cluster of N processes): wall
+  server), with ``--workers`` 1 (thread runner) and N (a local Dask cluster of N processes),
+  ``--repeat`` times each, interleaved, the median run reported (this machine's speed varies by 10-20 %
+  from one minute to the next): wall
   time, the flow's own duration, seconds per stage (from the run summary), MB/s and documents/s,
   and peak memory of the whole process tree (RSS every 50 ms, PSS every 0.5 s);
 * **baseline**: the same corpus through datatrove's equivalent pipeline
@@ -199,6 +201,18 @@ def end_to_end(path: Path, info: dict, work: Path, workers: int) -> dict[str, An
     return res
 
 
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the median flow time, with every run's flow time and the highest memory peak."""
+    ordered = sorted(runs, key=lambda e: e["flow_seconds"])
+    med = dict(ordered[len(ordered) // 2])
+    med["runs"] = len(runs)
+    med["flow_seconds_all"] = [e["flow_seconds"] for e in runs]
+    for k in ("peak_rss_tree_mb", "peak_pss_tree_mb", "peak_rss_largest_process_mb"):
+        vals = [e[k] for e in runs if e.get(k) is not None]
+        med[k] = max(vals) if vals else None
+    return med
+
+
 def baseline(path: Path, work: Path, workers: int) -> dict[str, Any]:
     import baseline_datatrove
 
@@ -225,7 +239,10 @@ def _table(results: dict[str, Any]) -> str:
         rows.append("\n| end to end | workers | wall s | flow s | MB/s (flow) | MB/s (wall) | docs/s | peak RSS MB "
                     "(tree / largest process) | docs out |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for e in r.get("scrapewash", []):
-            rows.append(f"| scrapewash | {e['workers']} | {e['wall_seconds']} | {e['flow_seconds']} | "
+            spread = ""
+            if e.get("runs", 1) > 1:
+                spread = f" (median of {e['runs']}: {', '.join(f'{x:g}' for x in sorted(e['flow_seconds_all']))})"
+            rows.append(f"| scrapewash | {e['workers']} | {e['wall_seconds']} | {e['flow_seconds']}{spread} | "
                         f"{e['mb_per_s_flow']} | {e['mb_per_s_wall']} | {e['docs_per_s_flow']} | "
                         f"{e['peak_rss_tree_mb']} / {e['peak_rss_largest_process_mb']} | {e['documents_out']} |")
         for b in r.get("datatrove", []):
@@ -248,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sample-mb", type=float, default=20.0, help="corpus share timed stage by stage")
     ap.add_argument("--no-baseline", action="store_true", help="leave datatrove out")
     ap.add_argument("--no-stages", action="store_true", help="leave the stage-by-stage timing out")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="end-to-end runs per worker count (the median is reported; this machine's speed varies)")
     ap.add_argument("--json", type=Path, default=HERE / "results" / "speed.json")
     a = ap.parse_args(argv)
     results: dict[str, Any] = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
@@ -262,7 +281,11 @@ def main(argv: list[str] | None = None) -> int:
             r["stages"] = stage_micro(path, min(a.sample_mb, size))
         work = Path(tempfile.mkdtemp(prefix="scrapewash-bench-"))
         try:
-            r["scrapewash"] = [end_to_end(path, info, work, w) for w in a.workers]
+            runs: dict[int, list[dict[str, Any]]] = {w: [] for w in a.workers}
+            for _ in range(a.repeat):  # interleaved, so that a slow spell of the machine hits every setting
+                for w in a.workers:
+                    runs[w].append(end_to_end(path, info, work, w))
+            r["scrapewash"] = [_median_run(runs[w]) for w in a.workers]
             if not a.no_baseline:
                 r["datatrove"] = [baseline(path, work, 1)]
         finally:

@@ -62,3 +62,12 @@ def test_end_to_end_run_reports_stages_memory_and_reconciles(tmp_path):
     assert e["documents_removed"].get("near_duplicate_document", 0) > 0  # syndicated copies found
     assert {"prepare", "sign", "duplicates", "finalize", "commit"} <= set(e["stage_seconds"])
     assert e["peak_rss_tree_mb"] > 50 and e["flow_seconds"] > 0
+
+
+def test_repeated_runs_report_the_median_and_the_highest_memory():
+    runs = [{"flow_seconds": s, "peak_rss_tree_mb": m, "peak_pss_tree_mb": None, "peak_rss_largest_process_mb": m}
+            for s, m in ((30.0, 900.0), (20.0, 1000.0), (25.0, 800.0))]
+    med = _load("run")._median_run(runs)
+    assert med["flow_seconds"] == 25.0 and med["runs"] == 3
+    assert med["flow_seconds_all"] == [30.0, 20.0, 25.0]
+    assert med["peak_rss_tree_mb"] == 1000.0 and med["peak_pss_tree_mb"] is None
