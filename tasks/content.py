@@ -815,12 +815,13 @@ class ContentModel:
 @numba.njit(cache=True, nogil=True)
 def _leaves(x: np.ndarray, roots: np.ndarray, feature: np.ndarray, threshold: np.ndarray, left: np.ndarray,
             right: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
-    """The leaf each row lands on in each tree (a leaf's children point at itself)."""
+    """The leaf each row lands on in each tree (a leaf's children point at itself). Tree by tree, so
+    that one tree's nodes stay in the nearest cache while every row walks it."""
     n = x.shape[0]
     t = roots.shape[0]
     out = np.empty((n, t), dtype=np.int64)
-    for i in range(n):
-        for k in range(t):
+    for k in range(t):
+        for i in range(n):
             node = roots[k]
             while left[node] != node:
                 if x[i, feature[node]] <= threshold[node]:

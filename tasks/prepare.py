@@ -23,7 +23,7 @@ from scrapewash.records import Quarantined, Removal
 from scrapewash.tasks import templates
 from scrapewash.tasks.clean import Cleaner
 from scrapewash.tasks.read import Fields, Shard, read_shard
-from scrapewash.tasks.write import ParquetSink, RunPaths
+from scrapewash.tasks.write import INTERMEDIATE_COMPRESSION, INTERMEDIATE_LEVEL, ParquetSink, RunPaths
 
 
 def removal_row(r: Removal, *, source: str, url: str | None, run_id: str, processed_at: datetime,
@@ -46,10 +46,12 @@ def quarantine_row(q: Quarantined, run_id: str, processed_at: datetime) -> dict[
     }
 
 
-def _sink(paths: RunPaths, sub: str, name: str, schema, config: Config) -> ParquetSink:
+def _sink(paths: RunPaths, sub: str, name: str, schema, config: Config, intermediate: bool = True) -> ParquetSink:
     o = config.output
-    return ParquetSink(paths.staging / sub / name, schema, o.compression, o.compression_level,
-                       o.row_group_bytes)
+    if intermediate:
+        return ParquetSink(paths.staging / sub / name, schema, INTERMEDIATE_COMPRESSION, INTERMEDIATE_LEVEL,
+                           o.row_group_bytes)
+    return ParquetSink(paths.staging / sub / name, schema, o.compression, o.compression_level, o.row_group_bytes)
 
 
 def prepare_shard(shard: Shard, paths: RunPaths, config: Config, processed_at: datetime) -> dict[str, Any]:
@@ -68,7 +70,7 @@ def prepare_shard(shard: Shard, paths: RunPaths, config: Config, processed_at: d
     docs = _sink(paths, "prepared", name, schemas.staged_schema(), config)
     removed = _sink(paths, "premoved", name, schemas.staged_removed_schema(), config)
     quarantine = _sink(paths, "quarantine", f"part-{shard.index:05d}.parquet", schemas.versioned("quarantine"),
-                       config)
+                       config, intermediate=False)  # committed as it is
     with docs, removed, quarantine:
         for rec in read_shard(shard, fields, config.read.max_document_chars):
             if isinstance(rec, Quarantined):

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from scrapewash import schemas
 from scrapewash.config import Config
 from scrapewash.tasks import dedup, minhash, repeats, templates
-from scrapewash.tasks.write import ParquetSink, RunPaths
+from scrapewash.tasks.write import INTERMEDIATE_COMPRESSION, INTERMEDIATE_LEVEL, ParquetSink, RunPaths
 
 
 def template_mask(tkeys: list[int], site_templates: dict[int, int] | None) -> list[bool]:
@@ -40,8 +40,8 @@ def sign_shard(shard_index: int, paths: RunPaths, config: Config, templates_path
     perms = minhash.permutations(d.num_perm, d.seed)
     stats = {"shard": shard_index, "documents": 0, "signed": 0, "template_paragraphs": 0}
     o = config.output
-    with ParquetSink(paths.staging / "signed" / name, schemas.signed_schema(d.num_perm), o.compression,
-                     o.compression_level, o.row_group_bytes) as sink:
+    with ParquetSink(paths.staging / "signed" / name, schemas.signed_schema(d.num_perm), INTERMEDIATE_COMPRESSION,
+                     INTERMEDIATE_LEVEL, o.row_group_bytes) as sink:
         if src.exists():
             pf = pq.ParquetFile(src)
             cols = ["order", "doc_id", "site", "paragraphs", "pindex", "tkeys", "twords"]

@@ -150,6 +150,11 @@ def write_json_atomic(path: Path, data: Any) -> None:
     _fsync_dir(path.parent)
 
 
+# Intermediate files of a run (prepared, premoved and signed shards) are read once and deleted: they
+# take the fastest zstd level, whatever the datasets' own compression is.
+INTERMEDIATE_COMPRESSION, INTERMEDIATE_LEVEL = "zstd", 1
+
+
 class ParquetSink:
     """Writes rows to one Parquet file in row groups of about ``row_group_bytes``.
 
