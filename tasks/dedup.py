@@ -330,13 +330,15 @@ def _near_paragraph_duplicates(signed: list[Path], prepared: list[Path], removed
     if not len(pairs):
         return [], stats
     rows_needed = np.unique(pairs)
-    texts = _paragraph_texts(prepared, {(int(order[r]), int(p[r])) for r in rows_needed.tolist()})
-    sets = {r: paragraph_shingles(texts[(int(order[r]), int(p[r]))], cfg.near_shingle_words)
-            for r in rows_needed.tolist()}
+    keys = [(int(o), int(i)) for o, i in zip(order[rows_needed].tolist(), p[rows_needed].tolist(), strict=True)]
+    texts = _paragraph_texts(prepared, set(keys))
+    # paragraph_shingles of each needed paragraph and the exact Jaccard of each pair, compiled
+    values, offsets = minhash.text_shingle_sets([texts[k_] for k_ in keys], cfg.near_shingle_words)
+    local = np.searchsorted(rows_needed, pairs)
+    sims = minhash.jaccard_pairs(values, offsets, local[:, 0], local[:, 1])
     # Each paragraph's verified matches among earlier paragraphs (pairs are (earlier, later) rows).
     earlier: dict[int, list[tuple[int, float]]] = {}
-    for a, b in pairs.tolist():
-        sim = minhash.exact_jaccard(sets[a], sets[b])
+    for (a, b), sim in zip(pairs.tolist(), sims.tolist(), strict=True):
         if sim >= cfg.near_threshold:
             earlier.setdefault(b, []).append((a, sim))
             stats["near_verified_pairs"] += 1

@@ -36,16 +36,37 @@ def content_hash(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
-def load_decisions(path: Path) -> dict[int, dict[str, Any]]:
-    if not path.exists():
-        return {}
-    return {r["order"]: r for r in pq.read_table(path).to_pylist()}
+def _rows_between(path: Path, lo: int | None, hi: int | None) -> list[dict[str, Any]]:
+    """The rows of a corpus-wide decision table whose ``order`` is in [lo, hi] (all without bounds):
+    filtered by Arrow, so that a shard turns only its own rows into Python objects."""
+    t = pq.read_table(path)
+    if lo is not None and hi is not None:
+        t = t.filter(pc.and_(pc.greater_equal(t["order"], lo), pc.less_equal(t["order"], hi)))
+    return t.to_pylist()
 
 
-def load_paragraph_decisions(path: Path) -> dict[tuple[int, int], dict[str, Any]]:
+def load_decisions(path: Path, lo: int | None = None, hi: int | None = None) -> dict[int, dict[str, Any]]:
     if not path.exists():
         return {}
-    return {(r["order"], r["paragraph_index"]): r for r in pq.read_table(path).to_pylist()}
+    return {r["order"]: r for r in _rows_between(path, lo, hi)}
+
+
+def load_paragraph_decisions(path: Path, lo: int | None = None,
+                             hi: int | None = None) -> dict[tuple[int, int], dict[str, Any]]:
+    if not path.exists():
+        return {}
+    return {(r["order"], r["paragraph_index"]): r for r in _rows_between(path, lo, hi)}
+
+
+def _order_range(prepared: Path) -> tuple[int | None, int | None]:
+    """The smallest and largest input order of a prepared shard (None, None if it has none)."""
+    if not prepared.exists():
+        return None, None
+    orders = pq.read_table(prepared, columns=["order"])["order"]
+    if len(orders) == 0:
+        return None, None
+    mm = pc.min_max(orders)
+    return mm["min"].as_py(), mm["max"].as_py()
 
 
 def finalize_shard(shard_index: int, paths: RunPaths, config: Config, decisions_path: Path,
@@ -53,14 +74,18 @@ def finalize_shard(shard_index: int, paths: RunPaths, config: Config, decisions_
                    paragraph_decisions_path: Path | None = None) -> dict[str, Any]:
     name = f"shard-{shard_index:05d}.parquet"
     part = f"part-{shard_index:05d}.parquet"
-    decisions = load_decisions(decisions_path)
-    para_dups = load_paragraph_decisions(paragraph_decisions_path) if paragraph_decisions_path else {}
+    prepared = paths.staging / "prepared" / name
+    # Only this shard's decisions (its documents' input orders): the work per shard does not grow
+    # with the corpus.
+    lo, hi = _order_range(prepared)
+    decisions = load_decisions(decisions_path, lo, hi) if lo is not None else {}
+    para_dups = (load_paragraph_decisions(paragraph_decisions_path, lo, hi)
+                 if paragraph_decisions_path and lo is not None else {})
     site_templates = load_templates(templates_path) if templates_path else {}
     o = config.output
     stats: dict[str, Any] = {"shard": shard_index, "documents": 0, "near_duplicate_documents": 0,
                              "removed_rows": 0, "paragraphs_kept": 0, "paragraphs_in_duplicates": 0,
                              "removed_paragraphs": Counter(), "removed_documents": Counter()}
-    prepared = paths.staging / "prepared" / name
     premoved = paths.staging / "premoved" / name
     run_id = paths.run_id
 

@@ -511,6 +511,48 @@ def set_band_keys(th: np.ndarray, offsets: np.ndarray, n: int, perms: Permutatio
     return _band_keys(_set_signatures(vals, soff, perms.a, perms.b), bands, rows)
 
 
+def text_shingle_sets(texts: Sequence[str], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``shingle_set(tokens(t), n)`` of each text, as values and offsets (set ``i`` is
+    ``values[offsets[i]:offsets[i + 1]]``, sorted and distinct), in compiled passes (tested equal)."""
+    th, offsets = texts_token_hashes(texts)
+    return _shingle_sets(th, offsets, n)
+
+
+def jaccard_pairs(values: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`exact_jaccard` of sets ``a[k]`` and ``b[k]`` of a set collection (values and offsets)."""
+    return _jaccard_pairs(values, offsets, np.ascontiguousarray(a, dtype=np.int64),
+                          np.ascontiguousarray(b, dtype=np.int64))
+
+
+@numba.njit(cache=True, nogil=True)
+def _jaccard_pairs(vals: np.ndarray, soff: np.ndarray, a: np.ndarray,
+                   b: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    sims = np.empty(a.shape[0], dtype=np.float64)
+    for q in range(a.shape[0]):
+        x = a[q]
+        y = b[q]
+        sa, ea = soff[x], soff[x + 1]
+        sb, eb = soff[y], soff[y + 1]
+        la = ea - sa
+        lb = eb - sb
+        if la == 0 and lb == 0:
+            sims[q] = 1.0
+            continue
+        inter = 0
+        p1, p2 = sa, sb
+        while p1 < ea and p2 < eb:
+            if vals[p1] == vals[p2]:
+                inter += 1
+                p1 += 1
+                p2 += 1
+            elif vals[p1] < vals[p2]:
+                p1 += 1
+            else:
+                p2 += 1
+        sims[q] = inter / (la + lb - inter)
+    return sims
+
+
 @numba.njit(cache=True, nogil=True)
 def _near_pairs(th: np.ndarray, offsets: np.ndarray, n: int, a: np.ndarray, b: np.ndarray, bands: int,
                 rows: int) -> tuple:  # pragma: no cover - compiled
@@ -542,29 +584,8 @@ def _near_pairs(th: np.ndarray, offsets: np.ndarray, n: int, a: np.ndarray, b: n
             codes[kept] = codes[q]
             kept += 1
     pairs = np.empty((kept, 2), dtype=np.int64)
-    sims = np.empty(kept, dtype=np.float64)
     for q in range(kept):
-        x = codes[q] // m
-        y = codes[q] % m
-        pairs[q, 0] = x
-        pairs[q, 1] = y
-        sa, ea = soff[x], soff[x + 1]
-        sb, eb = soff[y], soff[y + 1]
-        la = ea - sa
-        lb = eb - sb
-        if la == 0 and lb == 0:
-            sims[q] = 1.0
-            continue
-        inter = 0
-        p1, p2 = sa, sb
-        while p1 < ea and p2 < eb:
-            if vals[p1] == vals[p2]:
-                inter += 1
-                p1 += 1
-                p2 += 1
-            elif vals[p1] < vals[p2]:
-                p1 += 1
-            else:
-                p2 += 1
-        sims[q] = inter / (la + lb - inter)
+        pairs[q, 0] = codes[q] // m
+        pairs[q, 1] = codes[q] % m
+    sims = _jaccard_pairs(vals, soff, pairs[:, 0].copy(), pairs[:, 1].copy())
     return pairs, sims, vals, soff

@@ -159,3 +159,16 @@ def test_a_texts_tokens_are_its_paragraphs_tokens(paragraphs):
     """What signing relies on: the tokens of paragraphs joined by a blank line are theirs, in order."""
     th, _ = minhash.texts_token_hashes(paragraphs)
     assert np.array_equal(th, minhash.text_token_hashes("\n\n".join(paragraphs)))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_TEXT_ATOMS[:12] + ["a b", "b a", "c"]), max_size=20).map(" ".join),
+                min_size=1, max_size=8), st.sampled_from([1, 3, 5]))
+def test_text_shingle_sets_and_pair_jaccard_equal_the_plain_functions(texts, n):
+    values, offsets = minhash.text_shingle_sets(texts, n)
+    sets = [minhash.shingle_set(minhash.tokens(t), n) for t in texts]
+    for k, s in enumerate(sets):
+        assert np.array_equal(values[offsets[k]:offsets[k + 1]], s)
+    a, b = np.triu_indices(len(texts))
+    assert minhash.jaccard_pairs(values, offsets, a, b).tolist() == [
+        minhash.exact_jaccard(sets[x], sets[y]) for x, y in zip(a.tolist(), b.tolist())]
