@@ -106,13 +106,16 @@ def finalize_shard(shard_index: int, paths: RunPaths, config: Config, decisions_
                      o.compression, o.compression_level, o.row_group_bytes) as idocs, \
          ParquetSink(paths.staged(index.PARAGRAPHS) / part, index.PARAGRAPHS_SCHEMA, o.compression,
                      o.compression_level, o.row_group_bytes) as iparas:
+        pcols: tuple[list[int], list[str], list[int]] = ([], [], [])  # the paragraph index, by column
         if prepared.exists():
             for batch in pq.ParquetFile(prepared).iter_batches(batch_size=2048):
                 for rec in batch.to_pylist():
                     kept = _finalize_doc(rec, site_templates.get(rec["site"]), decisions.get(rec["order"]),
                                          para_dups, docs, remove, stats, run_id, processed_at)
                     if kept:
-                        _index_doc(rec["doc_id"], kept, signed.get(rec["order"]), idocs, iparas)
+                        _index_doc(rec["doc_id"], kept, signed.get(rec["order"]), idocs, pcols)
+        iparas.write_table(pa.table(dict(zip(("key", "doc_id", "paragraph_index"), pcols, strict=True)),
+                                    schema=index.PARAGRAPHS_SCHEMA))
     if rows:
         removed_tables.append(pa.Table.from_pylist(rows, schema=schemas.staged_removed_schema()))
     if removed_tables:
@@ -147,17 +150,21 @@ def _signed_keys(path: Path) -> dict[int, tuple[Any, dict[int, int]]]:
 
 
 def _index_doc(doc_id: str, kept: list[int], signed: tuple[Any, dict[int, int]] | None, idocs: ParquetSink,
-               iparas: ParquetSink) -> None:
-    """The dedup index's rows of one kept document: its signature and its kept paragraphs' keys."""
+               pcols: tuple[list[int], list[str], list[int]]) -> None:
+    """The dedup index's rows of one kept document: its signature, and its kept paragraphs' keys
+    (appended to the columns ``pcols``: key, doc_id, paragraph index)."""
     if signed is None:
         return
     sig, keys = signed
     if sig is not None:
         idocs.add({"doc_id": doc_id, "signature": sig}, 600)
+    pkey, pdoc, pidx = pcols
     for i in kept:
         k = keys.get(i)
         if k is not None:
-            iparas.add({"key": k, "doc_id": doc_id, "paragraph_index": i}, 40)
+            pkey.append(k)
+            pdoc.append(doc_id)
+            pidx.append(i)
 
 
 def _finalize_doc(rec, site_templates, dec, para_dups, docs: ParquetSink, remove, stats, run_id,
