@@ -105,9 +105,11 @@ def _shingle_sets(files: list[Path], wanted: set[int], shingle_words: int) -> di
     for f in files:
         t = pq.read_table(f, columns=["order", "text"])
         t = t.filter(pc.is_in(t["order"], value_set=values))
-        for order, text in zip(t["order"].to_pylist(), t["text"].to_pylist(), strict=True):
-            toks = minhash.tokens(text)
-            out[order] = minhash.shingle_set(toks, shingle_words)
+        orders = t["order"].to_pylist()
+        # shingle_set(tokens(text), shingle_words) of each, in compiled passes
+        values, offsets = minhash.text_shingle_sets(t["text"].to_pylist(), shingle_words)
+        for k, order in enumerate(orders):
+            out[order] = values[offsets[k]:offsets[k + 1]]
     return out
 
 
