@@ -107,9 +107,9 @@ def _shingle_sets(files: list[Path], wanted: set[int], shingle_words: int) -> di
         t = t.filter(pc.is_in(t["order"], value_set=values))
         orders = t["order"].to_pylist()
         # shingle_set(tokens(text), shingle_words) of each, in compiled passes
-        values, offsets = minhash.text_shingle_sets(t["text"].to_pylist(), shingle_words)
+        sets, offsets = minhash.text_shingle_sets(t["text"].to_pylist(), shingle_words)
         for k, order in enumerate(orders):
-            out[order] = values[offsets[k]:offsets[k + 1]]
+            out[order] = sets[offsets[k]:offsets[k + 1]]
     return out
 
 
