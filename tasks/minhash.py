@@ -511,11 +511,19 @@ def set_band_keys(th: np.ndarray, offsets: np.ndarray, n: int, perms: Permutatio
     return _band_keys(_set_signatures(vals, soff, perms.a, perms.b), bands, rows)
 
 
-def text_shingle_sets(texts: Sequence[str], n: int) -> tuple[np.ndarray, np.ndarray]:
+def text_shingle_sets(texts: Sequence[str], n: int, batch: int = 4096) -> tuple[np.ndarray, np.ndarray]:
     """``shingle_set(tokens(t), n)`` of each text, as values and offsets (set ``i`` is
-    ``values[offsets[i]:offsets[i + 1]]``, sorted and distinct), in compiled passes (tested equal)."""
-    th, offsets = texts_token_hashes(texts)
-    return _shingle_sets(th, offsets, n)
+    ``values[offsets[i]:offsets[i + 1]]``, sorted and distinct), in compiled passes (tested equal).
+    ``batch`` texts at a time, so that the working copies of the text stay small."""
+    parts, offs, base = [], [np.zeros(1, dtype=np.int64)], 0
+    for start in range(0, len(texts), batch):
+        th, offsets = texts_token_hashes(texts[start:start + batch])
+        vals, soff = _shingle_sets(th, offsets, n)
+        vals = vals[: soff[-1]]  # the room left by repeated shingles is not part of any set
+        parts.append(vals)
+        offs.append(soff[1:] + base)
+        base += len(vals)
+    return (np.concatenate(parts) if parts else np.empty(0, dtype=np.uint32)), np.concatenate(offs)
 
 
 def jaccard_pairs(values: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:

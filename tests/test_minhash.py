@@ -166,6 +166,8 @@ def test_a_texts_tokens_are_its_paragraphs_tokens(paragraphs):
                 min_size=1, max_size=8), st.sampled_from([1, 3, 5]))
 def test_text_shingle_sets_and_pair_jaccard_equal_the_plain_functions(texts, n):
     values, offsets = minhash.text_shingle_sets(texts, n)
+    small_v, small_o = minhash.text_shingle_sets(texts, n, batch=3)  # in batches: the same
+    assert np.array_equal(values, small_v) and np.array_equal(offsets, small_o)
     sets = [minhash.shingle_set(minhash.tokens(t), n) for t in texts]
     for k, s in enumerate(sets):
         assert np.array_equal(values[offsets[k]:offsets[k + 1]], s)
