@@ -53,21 +53,28 @@ def token_hashes(toks: Sequence[str]) -> np.ndarray:
 # dashes, the ellipsis, no-break space, bullets, © and ®. Blanked, they let :func:`text_token_hashes`
 # take its bytes path.
 _NON_WORD_TYPOGRAPHY = "\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u00a0\u2022\u00b7\u00a9\u00ae"
-_BLANK_NON_WORD = bytes(c if (chr(c).isalnum() or c == 0x5F) else 0x20 for c in range(256))
+BLANK_NON_WORD = bytes(c if (chr(c).isalnum() or c == 0x5F) else 0x20 for c in range(256))  # bytes.translate
+
+
+def ascii_without_typography(s: str) -> str | None:
+    """``s`` with its typographic punctuation (no ``\\w``) turned into spaces, if that leaves it ASCII;
+    else None. The byte paths of token hashes, exact-match and template forms start here."""
+    if s.isascii():
+        return s
+    for ch in _NON_WORD_TYPOGRAPHY:
+        if ch in s:
+            s = s.replace(ch, " ")
+    return s if s.isascii() else None
 
 
 def text_token_hashes(text: str) -> np.ndarray:
     """``token_hashes(tokens(text))``, computed without making the tokens where the lower-cased
     text is ASCII once typographic punctuation is blanked: then a token is a run of ASCII letters,
     digits and "_", cut out and hashed (CRC-32) by compiled code over the bytes (tested equal)."""
-    s = text.lower()
-    if not s.isascii():
-        for ch in _NON_WORD_TYPOGRAPHY:
-            if ch in s:
-                s = s.replace(ch, " ")
-        if not s.isascii():
-            return token_hashes(_WORD_RE.findall(text.lower()))
-    raw = np.frombuffer(s.encode("ascii").translate(_BLANK_NON_WORD), dtype=np.uint8)
+    s = ascii_without_typography(text.lower())
+    if s is None:
+        return token_hashes(_WORD_RE.findall(text.lower()))
+    raw = np.frombuffer(s.encode("ascii").translate(BLANK_NON_WORD), dtype=np.uint8)
     return _crc32_runs(raw, _CRC_TABLE)
 
 
@@ -84,24 +91,9 @@ def _crc_table() -> np.ndarray:
 _CRC_TABLE = _crc_table()  # zlib's CRC-32 (reflected 0xEDB88320)
 
 
-@numba.njit(cache=True, nogil=True)
-def _crc32_runs(raw: np.ndarray, table: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+def _crc32_runs(raw: np.ndarray, table: np.ndarray) -> np.ndarray:
     """CRC-32 of every maximal run of non-space bytes (0x20 separates)."""
-    n = raw.shape[0]
-    out = np.empty(n // 2 + 1, dtype=np.uint32)
-    m = 0
-    i = 0
-    while i < n:
-        if raw[i] == 0x20:
-            i += 1
-            continue
-        c = np.uint32(0xFFFFFFFF)
-        while i < n and raw[i] != 0x20:
-            c = table[(c ^ np.uint32(raw[i])) & np.uint32(0xFF)] ^ (c >> np.uint32(8))
-            i += 1
-        out[m] = c ^ np.uint32(0xFFFFFFFF)
-        m += 1
-    return out[:m].copy()
+    return _crc32_runs_split(raw, table, np.array([0, raw.shape[0]], dtype=np.int64))[0]
 
 
 def shingle_sets(token_lists: Sequence[Sequence[str]], n: int) -> list[np.ndarray]:
@@ -365,16 +357,12 @@ def texts_token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     them all; otherwise each text takes :func:`text_token_hashes` (tested equal)."""
     m = len(texts)
     lowered = [t.lower() for t in texts]
-    s = "\n".join(lowered)
-    if not s.isascii():
-        for ch in _NON_WORD_TYPOGRAPHY:
-            if ch in s:
-                s = s.replace(ch, " ")
-    if s.isascii():
+    s = ascii_without_typography("\n".join(lowered))
+    if s is not None:
         bounds = np.zeros(m + 1, dtype=np.int64)
         if m:
             np.cumsum(np.fromiter(map(len, lowered), dtype=np.int64, count=m) + 1, out=bounds[1:])
-        raw = np.frombuffer(s.encode("ascii").translate(_BLANK_NON_WORD), dtype=np.uint8)
+        raw = np.frombuffer(s.encode("ascii").translate(BLANK_NON_WORD), dtype=np.uint8)
         return _crc32_runs_split(raw, _CRC_TABLE, bounds)
     parts = [text_token_hashes(t) for t in texts]
     offsets = np.zeros(m + 1, dtype=np.int64)

@@ -25,9 +25,7 @@ _BANDS, _ROWS = 16, 2
 _SHINGLE = 2
 
 
-# Characters that are no ``\w`` and common in text that is otherwise ASCII (typographic quotes, dashes,
-# the ellipsis, no-break space, bullets, © and ®): the exact-match form turns them into spaces anyway.
-_TYPOGRAPHY = "\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u00a0\u2022\u00b7\u00a9\u00ae"
+# ASCII letters and digits kept, every other byte ("_" too: ``[\W_]``) a space, for bytes.translate
 _ASCII_NON_ALNUM_TO_SPACE = bytes(c if chr(c).isalnum() else 0x20 for c in range(128)) + b" " * 128
 
 
@@ -37,13 +35,9 @@ def paragraph_key(paragraph: str) -> str:
     ``[\\W_]+`` runs of the case-folded text become one space. Where the paragraph is ASCII once
     typographic punctuation is blanked, that is a byte translation and a split (tested equal to
     :func:`paragraph_key_reference`)."""
-    s = paragraph
-    if not s.isascii():
-        for ch in _TYPOGRAPHY:
-            if ch in s:
-                s = s.replace(ch, " ")
-        if not s.isascii():
-            return paragraph_key_reference(paragraph)
+    s = minhash.ascii_without_typography(paragraph)
+    if s is None:
+        return paragraph_key_reference(paragraph)
     key = " ".join(s.lower().encode("ascii").translate(_ASCII_NON_ALNUM_TO_SPACE).decode("ascii").split())
     return key or paragraph.strip()
 

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from scrapewash.tasks import index
+from scrapewash.tasks import index, minhash
 from scrapewash.tasks.write import write_staged_table
 
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
@@ -57,10 +57,6 @@ _WORD_RUN = re.compile(r"\w+")
 _DATE_NAMES = frozenset(_MONTHS.split("|") + _DAYS.split("|"))
 
 
-# Characters that are no ``\\w`` and common in text that is otherwise ASCII: blanked, they let
-# :func:`template_forms` take its bytes path.
-_TYPOGRAPHY = "\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u00a0\u2022\u00b7\u00a9\u00ae"
-_ASCII_NON_WORD_TO_SPACE = bytes(c if (chr(c).isalnum() or c == 0x5F) else 0x20 for c in range(128)) + b" " * 128
 _HAS_DIGIT = re.compile(r"[0-9]")
 
 
@@ -75,13 +71,9 @@ def template_forms(paragraphs: Sequence[str]) -> list[str]:
     out = []
     names = _DATE_NAMES
     for p in paragraphs:
-        s = p
-        if not s.isascii():
-            for ch in _TYPOGRAPHY:
-                if ch in s:
-                    s = s.replace(ch, " ")
-        if s.isascii() and "_" not in s:
-            words = s.lower().encode("ascii").translate(_ASCII_NON_WORD_TO_SPACE).decode("ascii").split()
+        s = minhash.ascii_without_typography(p)
+        if s is not None and "_" not in s:
+            words = s.lower().encode("ascii").translate(minhash.BLANK_NON_WORD).decode("ascii").split()
             if not names.isdisjoint(words):
                 words = ["D" if w in names else w for w in words]
             form = " ".join(words)
