@@ -291,59 +291,110 @@ def _exact_paragraph_duplicates(signed: list[Path], removed_docs: set[int], ids:
     return rows, judged, n_earlier
 
 
-def _paragraph_texts(prepared: list[Path], wanted: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
-    """The texts of the wanted (order, paragraph index) pairs, read back from the prepared shards."""
-    out: dict[tuple[int, int], str] = {}
-    if not wanted:
-        return out
-    values = pa.array(sorted({o for o, _ in wanted}), type=pa.int64())
+def _near_rows(signed: list[Path], removed_docs: set[int],
+               exact: set[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The paragraphs the near pass judges, in input order: their document ``order``, paragraph
+    index and band keys ``[n, PARAGRAPH_BANDS]``. Paragraphs of documents removed as near-duplicates
+    and paragraphs the exact pass removed are left out as each shard is read, and each shard's
+    keys go straight into one array of the judged rows: the corpus's keys are never held twice."""
+    kept: list[tuple[Path, np.ndarray, np.ndarray, np.ndarray]] = []
+    total = 0
+    for f in signed:
+        t = pq.read_table(f, columns=["order", "pnear"])
+        if t.num_rows == 0:
+            continue
+        lens = pc.list_value_length(t["pnear"]).to_numpy(zero_copy_only=False)
+        o = np.repeat(t["order"].to_numpy(), lens).astype(np.int64, copy=False)
+        p = pc.list_flatten(t["pnear"]).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+        live = _live(o, removed_docs)
+        if exact:
+            live &= np.fromiter(((a, b) not in exact for a, b in zip(o.tolist(), p.tolist(), strict=True)),
+                                dtype=bool, count=len(o))
+        kept.append((f, o[live], p[live], live))
+        total += int(live.sum())
+    keys = np.empty((total, PARAGRAPH_BANDS), dtype=np.uint64)
+    at = 0
+    for f, o, _, live in kept:
+        if not len(o):
+            continue
+        flat = pc.list_flatten(pq.read_table(f, columns=["pkeys"])["pkeys"]).to_numpy(zero_copy_only=False)
+        keys[at:at + len(o)] = flat.reshape(-1, PARAGRAPH_BANDS)[live]
+        at += len(o)
+    order = np.concatenate([o for _, o, _, _ in kept]) if kept else np.empty(0, np.int64)
+    p = np.concatenate([p for _, _, p, _ in kept]) if kept else np.empty(0, np.int32)
+    in_order = bool(np.all((order[1:] > order[:-1]) | ((order[1:] == order[:-1]) & (p[1:] > p[:-1]))))
+    if not in_order:  # shards listed out of input order (not the flow's way): sort the rows
+        srt = np.lexsort((p, order))
+        order, p, keys = order[srt], p[srt], keys[srt]
+    return order, p, keys
+
+
+def _paragraph_sets(prepared: list[Path], order: np.ndarray, p: np.ndarray,
+                    shingle_words: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shingle sets (:func:`paragraph_shingles`) of the paragraphs ``(order[i], p[i])`` (ascending,
+    distinct), read back from the prepared shards a shard at a time: only the sets are kept, never
+    the texts. Returns the sets' values and offsets and, for each wanted paragraph, its set's number."""
+    n = len(order)
+    docs = np.unique(order)
+    wanted = (np.searchsorted(docs, order).astype(np.int64) << 32) | p.astype(np.int64)  # ascending
+    values: list[np.ndarray] = []
+    offsets: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
+    where: list[np.ndarray] = []
+    base = 0
+    doc_set = pa.array(docs, type=pa.int64())
     for f in prepared:
-        if not f.exists():
+        if not n or not f.exists():
             continue
         t = pq.read_table(f, columns=["order", "paragraphs", "pindex"])
-        t = t.filter(pc.is_in(t["order"], value_set=values))
-        for o, paras, pidx in zip(t["order"].to_pylist(), t["paragraphs"].to_pylist(), t["pindex"].to_pylist(),
-                                  strict=True):
-            for text, i in zip(paras, pidx, strict=True):
-                if (o, i) in wanted:
-                    out[(o, i)] = text
-    return out
+        t = t.filter(pc.is_in(t["order"], value_set=doc_set))
+        if t.num_rows == 0:
+            continue
+        lens = pc.list_value_length(t["pindex"]).to_numpy(zero_copy_only=False)
+        fo = np.repeat(t["order"].to_numpy(), lens)
+        fp = pc.list_flatten(t["pindex"]).to_numpy(zero_copy_only=False).astype(np.int64)
+        key = (np.searchsorted(docs, fo).astype(np.int64) << 32) | fp
+        j = np.minimum(np.searchsorted(wanted, key), n - 1)
+        hit = np.flatnonzero(wanted[j] == key)
+        if not len(hit):
+            continue
+        texts = pc.take(pc.list_flatten(t["paragraphs"]), pa.array(hit)).to_pylist()
+        vals, offs = minhash.text_shingle_sets(texts, shingle_words)
+        values.append(vals)
+        offsets.append(offs[1:] + base)
+        base += len(vals)
+        where.append(j[hit])
+    got = np.concatenate(where) if where else np.empty(0, np.int64)
+    if len(got) != n or (n and len(np.unique(got)) != n):
+        raise RuntimeError(f"{n - len(np.unique(got))} of {n} paragraphs not found in the prepared shards")
+    slot = np.empty(n, dtype=np.int64)
+    slot[got] = np.arange(n)
+    return ((np.concatenate(values) if values else np.empty(0, np.uint32)), np.concatenate(offsets), slot)
 
 
 def _near_paragraph_duplicates(signed: list[Path], prepared: list[Path], removed_docs: set[int],
                                exact: set[tuple[int, int]], ids: dict[int, str],
                                cfg: ParagraphDedupConfig) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    order, p, k = _paragraph_columns(signed, "pnear", "pkeys")
-    p = p.astype(np.int32)
-    k = k.astype(np.uint64).reshape(-1, PARAGRAPH_BANDS)  # PARAGRAPH_BANDS keys per judged paragraph
-    stats = {"near_judged": 0, "near_candidate_pairs": 0, "near_verified_pairs": 0}
-    live = _live(order, removed_docs)
-    if exact:
-        live &= np.fromiter(((o, i) not in exact for o, i in zip(order.tolist(), p.tolist(), strict=True)),
-                            dtype=bool, count=len(order))
-    order, p, k = order[live], p[live], k[live]
-    srt = np.lexsort((p, order))  # rows in input order
-    order, p, k = order[srt], p[srt], k[srt]
-    stats["near_judged"] = len(order)
+    order, p, k = _near_rows(signed, removed_docs, exact)
+    stats = {"near_judged": len(order), "near_candidate_pairs": 0, "near_verified_pairs": 0}
     pairs = minhash.candidate_pairs(k)
+    del k
     if len(pairs):
         pairs = pairs[order[pairs[:, 0]] != order[pairs[:, 1]]]  # across documents only
     stats["near_candidate_pairs"] = int(len(pairs))
     if not len(pairs):
         return [], stats
     rows_needed = np.unique(pairs)
-    keys = [(int(o), int(i)) for o, i in zip(order[rows_needed].tolist(), p[rows_needed].tolist(), strict=True)]
-    texts = _paragraph_texts(prepared, set(keys))
     # paragraph_shingles of each needed paragraph and the exact Jaccard of each pair, compiled
-    values, offsets = minhash.text_shingle_sets([texts[k_] for k_ in keys], cfg.near_shingle_words)
+    values, offsets, slot = _paragraph_sets(prepared, order[rows_needed], p[rows_needed], cfg.near_shingle_words)
     local = np.searchsorted(rows_needed, pairs)
-    sims = minhash.jaccard_pairs(values, offsets, local[:, 0], local[:, 1])
+    sims = minhash.jaccard_pairs(values, offsets, slot[local[:, 0]], slot[local[:, 1]])
+    del values, offsets, local
     # Each paragraph's verified matches among earlier paragraphs (pairs are (earlier, later) rows).
     earlier: dict[int, list[tuple[int, float]]] = {}
-    for (a, b), sim in zip(pairs.tolist(), sims.tolist(), strict=True):
-        if sim >= cfg.near_threshold:
-            earlier.setdefault(b, []).append((a, sim))
-            stats["near_verified_pairs"] += 1
+    hit = np.flatnonzero(sims >= cfg.near_threshold)
+    stats["near_verified_pairs"] = int(len(hit))
+    for (a, b), sim in zip(pairs[hit].tolist(), sims[hit].tolist(), strict=True):
+        earlier.setdefault(b, []).append((a, sim))
     # In input order: a paragraph goes when it matches an earlier paragraph that was kept, so every
     # removed paragraph points at a surviving one (chains A~B~C with A!~C keep C).
     removed: set[int] = set()

@@ -120,24 +120,35 @@ def find_templates(prepared: list[Path], min_docs: int, out: Path, min_docs_shor
     t0 = time.perf_counter()
     min_short = min_docs if min_docs_short is None else min_docs_short
     sites, keys, orders, shorts = [], [], [], []
+    numbers: dict[str, int] = {}  # site -> its number, in order of first sight
     for f in prepared:
         t = pq.read_table(f, columns=["order", "site", "tkeys", "twords", "xkeys", "xwords"])
         if t.num_rows == 0:
             continue
+        # each page's site as a number (a few distinct sites per shard: no string per line)
+        enc = pc.dictionary_encode(t["site"]).combine_chunks()
+        local = np.array([numbers.setdefault(s, len(numbers)) for s in enc.dictionary.to_pylist()], dtype=np.int64)
+        page_site = local[enc.indices.to_numpy(zero_copy_only=False)]
         for kcol, wcol in (("tkeys", "twords"), ("xkeys", "xwords")):  # kept lines, and the line model's
             lens = pc.list_value_length(t[kcol]).to_numpy(zero_copy_only=False)
             keys.append(pc.list_flatten(t[kcol]).to_numpy(zero_copy_only=False))
             shorts.append(pc.list_flatten(t[wcol]).to_numpy(zero_copy_only=False) < short_words)
             orders.append(np.repeat(t["order"].to_numpy(), lens))
-            sites.append(np.repeat(np.array(t["site"].to_pylist(), dtype=object), lens))
+            sites.append(np.repeat(page_site, lens))
     stats: dict[str, Any] = {"template_keys": 0, "sites_with_templates": 0}
     rows: list[dict[str, Any]] = []
     if keys:
-        key = np.concatenate(keys).astype(np.uint64)
+        key = np.concatenate(keys).astype(np.uint64, copy=False)
+        del keys
         order = np.concatenate(orders)
-        site = np.concatenate(sites)
+        del orders
         short = np.concatenate(shorts)
-        site_codes, site_idx = np.unique(site.astype(str), return_inverse=True)
+        names = sorted(numbers)  # site numbers in sorted order of the names, as np.unique gives them
+        rank = np.empty(len(names), dtype=np.int64)
+        rank[[numbers[s] for s in names]] = np.arange(len(names))
+        site_idx = rank[np.concatenate(sites)]
+        del sites
+        site_codes = np.array(names, dtype=object)
         # distinct (site, key, document), then documents per (site, key)
         rec = np.rec.fromarrays([site_idx.astype(np.int64), key, order], names="s,k,o")
         uniq, first = np.unique(rec, return_index=True)

@@ -224,3 +224,101 @@ def test_template_forms_word_by_word_equal_the_patterns(text):
 
     assert templates.template_forms([text, text.upper()]) == [templates.template_form(text),
                                                               templates.template_form(text.upper())]
+
+
+def _near_fixture(tmp_path, shards: int):
+    """Documents of several paragraphs, some near copies of others across documents, cut into
+    ``shards`` signed and prepared shards (as the sign stage writes them)."""
+    import random
+
+    import pyarrow as pa
+
+    from scrapewash import schemas
+    from scrapewash.tasks import dedup
+
+    rnd = random.Random(7)
+    vocab = [f"w{i}" for i in range(300)]
+    originals = [" ".join(rnd.choice(vocab) for _ in range(40)) for _ in range(12)]
+
+    def edit(text: str) -> str:  # one word changed: Jaccard of 3-word shingles about 0.85
+        w = text.split()
+        w[20] = "edited"
+        return " ".join(w)
+
+    docs = []
+    for o in range(24):
+        paras = [originals[o % 12] if o < 12 else edit(originals[o % 12]),
+                 " ".join(rnd.choice(vocab) for _ in range(30)), "short line"]
+        docs.append((o, f"d{o}", paras))
+    root = tmp_path / f"s{shards}"
+    (root / "signed").mkdir(parents=True)
+    (root / "prepared").mkdir()
+    signed, prepared = [], []
+    for s in range(shards):
+        part = [d for d in docs if d[0] % shards == s] if shards > 1 else docs
+        part.sort()
+        near = [[i for i, p in enumerate(paras) if len(p.split()) >= 15] for _, _, paras in part]
+        keys = [dedup.paragraph_band_keys([dedup.paragraph_shingles(paras[i], 3) for i in ix], 1).ravel().tolist()
+                for (_, _, paras), ix in zip(part, near)]
+        t = pa.Table.from_pylist([
+            {"order": o, "doc_id": d, "text": "\n\n".join(paras), "n_words": 70, "signature": None, "phash": [],
+             "pindex": [], "pnear": ix, "pkeys": k} for (o, d, paras), ix, k in zip(part, near, keys)],
+            schema=schemas.signed_schema(128))
+        pq.write_table(t, root / "signed" / f"shard-{s:05d}.parquet")
+        pq.write_table(pa.table({"order": [o for o, _, _ in part], "paragraphs": [p for _, _, p in part],
+                                 "pindex": [list(range(len(p))) for _, _, p in part]}),
+                       root / "prepared" / f"shard-{s:05d}.parquet")
+        signed.append(root / "signed" / f"shard-{s:05d}.parquet")
+        prepared.append(root / "prepared" / f"shard-{s:05d}.parquet")
+    return root, signed, prepared
+
+
+def test_near_paragraph_pass_does_not_depend_on_shards_or_their_order(tmp_path):
+    from scrapewash.tasks import dedup
+
+    results = []
+    for shards, reverse in [(1, False), (3, False), (3, True)]:
+        root, signed, prepared = _near_fixture(tmp_path / f"{shards}{reverse}", shards)
+        if reverse:
+            signed, prepared = signed[::-1], prepared[::-1]
+        out = root / "pdec.parquet"
+        stats = dedup.find_duplicate_paragraphs(signed, prepared, root / "none.parquet", out)
+        results.append((pq.read_table(out).to_pylist(), stats["near_verified_pairs"]))
+    rows = results[0][0]
+    # every edited copy (documents 12-23, first paragraph) points at its original
+    assert [(r["order"], r["paragraph_index"], r["duplicate_of"], r["duplicate_of_paragraph"]) for r in rows] == [
+        (o, 0, f"d{o - 12}", 0) for o in range(12, 24)]
+    assert all(0.7 <= r["similarity"] < 1 for r in rows)
+    assert results[1] == results[0] and results[2] == results[0]
+
+
+def test_find_templates_numbers_sites_in_name_order_whatever_comes_first(tmp_path):
+    """Sites seen in any order across shards give the same template rows and run statistics."""
+    import pyarrow as pa
+
+    from scrapewash import schemas
+
+    def shard(path, pages):
+        rows = [{"order": order, "doc_id": str(order), "url": None, "source": "s", "input_position": "s",
+                 "site": site, "paragraphs": paras, "pindex": list(range(len(paras))),
+                 "tkeys": template_keys(paras), "twords": [len(x.split()) for x in paras],
+                 "n_removed_paragraphs": 0, "encoding_fixes": [], "metadata": None} for order, site, paras in pages]
+        pq.write_table(pa.Table.from_pylist(rows, schema=schemas.staged_schema()), path)
+        return path
+
+    pages = [(o, site, ["Menu", f"own words {o} {site}", "Footer line"]) for o, site in
+             enumerate(["zeta.example", "alpha.example", "zeta.example", "mid.example", "alpha.example",
+                        "zeta.example", "alpha.example", "mid.example"])]
+    a = shard(tmp_path / "a.parquet", pages[:4])
+    b = shard(tmp_path / "b.parquet", pages[4:])
+    out = []
+    for files in ([a, b], [b, a]):
+        find_templates(files, 3, tmp_path / "t.parquet", stats_out=tmp_path / "s.parquet")
+        out.append((pq.read_table(tmp_path / "t.parquet").to_pylist(), pq.read_table(tmp_path / "s.parquet")))
+    t, stats = out[0]
+    assert out[1][0] == t and out[1][1].equals(stats)
+    assert sorted({(r["site"], r["n_docs"]) for r in t}) == [("alpha.example", 3), ("zeta.example", 3)]
+    sites = stats["site"].to_pylist()
+    assert sites == sorted(sites)  # grouped in name order, as the index expects
+    assert dict(zip(zip(sites, stats["key"].to_pylist()), stats["n_docs"].to_pylist()))[
+        ("mid.example", template_keys(["Menu"])[0])] == 2
