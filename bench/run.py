@@ -13,7 +13,8 @@ For each corpus size it reports, in one run:
   repeats, the line model, MinHash signatures (next to datasketch's ``MinHash`` on the same
   shingles, compared) — so the slow stage is visible;
 * **end to end**: ``scrapewash run`` as a user runs it (a fresh process, its own temporary Prefect
-  server), with ``--workers`` 1 (thread runner) and N (a local Dask cluster of N processes),
+  server), with ``--workers`` 1 (thread runner) and N (``--runner``: N worker processes on this
+  machine, the default for more than one worker, or a local Dask cluster of N processes),
   ``--repeat`` times each, interleaved, the median run reported (this machine's speed varies by 10-20 %
   from one minute to the next): wall
   time, the flow's own duration, seconds per stage (from the run summary), MB/s and documents/s,
@@ -167,14 +168,15 @@ def _sample_tree(proc: subprocess.Popen) -> tuple[dict[str, float | None], int]:
             "peak_rss_largest_process_mb": peak.get("largest")}, code
 
 
-def end_to_end(path: Path, info: dict, work: Path, workers: int) -> dict[str, Any]:
-    """``scrapewash run`` in a fresh process: 1 worker on threads, more on a local Dask cluster."""
+def end_to_end(path: Path, info: dict, work: Path, workers: int, runner: str = "processes") -> dict[str, Any]:
+    """``scrapewash run`` in a fresh process: 1 worker on threads, more on ``runner`` (``processes``
+    or a local ``dask`` cluster)."""
     out = work / f"scrapewash-w{workers}"
     shutil.rmtree(out, ignore_errors=True)
     exe = shutil.which("scrapewash", path=os.path.dirname(sys.executable)) or "scrapewash"
     cmd = [exe, "run", str(path), "--out", str(out), "--workers", str(workers), "--json", "--reprocess"]
-    if workers > 1:
-        cmd += ["--runner", "dask"]
+    runner = runner if workers > 1 else "threads"
+    cmd += ["--runner", runner]
     env = dict(os.environ, PREFECT_LOGGING_LEVEL="WARNING")
     t = time.perf_counter()
     with open(work / f"scrapewash-w{workers}.log", "w") as log:
@@ -189,7 +191,7 @@ def end_to_end(path: Path, info: dict, work: Path, workers: int) -> dict[str, An
     flow_s = summary["duration_s"]
     stages = summary.get("stage_seconds", {})
     res = {
-        "workers": workers, "runner": "dask" if workers > 1 else "threads", "wall_seconds": round(wall, 2),
+        "workers": workers, "runner": runner, "wall_seconds": round(wall, 2),
         "flow_seconds": flow_s, "mb_per_s_wall": round(mb / wall, 2), "mb_per_s_flow": round(mb / flow_s, 2),
         "docs_per_s_flow": round(info["documents"] / flow_s, 1), "documents_in": summary["documents_in"],
         "documents_out": summary["documents_out"], "documents_removed": summary["documents_removed"],
@@ -242,7 +244,7 @@ def _table(results: dict[str, Any]) -> str:
             spread = ""
             if e.get("runs", 1) > 1:
                 spread = f" (median of {e['runs']}: {', '.join(f'{x:g}' for x in sorted(e['flow_seconds_all']))})"
-            rows.append(f"| scrapewash | {e['workers']} | {e['wall_seconds']} | {e['flow_seconds']}{spread} | "
+            rows.append(f"| scrapewash | {e['workers']} ({e.get('runner', '')}) | {e['wall_seconds']} | {e['flow_seconds']}{spread} | "
                         f"{e['mb_per_s_flow']} | {e['mb_per_s_wall']} | {e['docs_per_s_flow']} | "
                         f"{e['peak_rss_tree_mb']} / {e['peak_rss_largest_process_mb']} | {e['documents_out']} |")
         for b in r.get("datatrove", []):
@@ -261,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="scrapewash speed benchmark (see the module docstring)")
     ap.add_argument("--sizes", type=float, nargs="+", default=[100.0], help="corpus sizes in MB")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--runner", choices=("processes", "dask"), default="processes",
+                    help="task runner for more than one worker")
     ap.add_argument("--corpus-dir", type=Path, default=Path(tempfile.gettempdir()) / "scrapewash-bench")
     ap.add_argument("--sample-mb", type=float, default=20.0, help="corpus share timed stage by stage")
     ap.add_argument("--no-baseline", action="store_true", help="leave datatrove out")
@@ -284,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
             runs: dict[int, list[dict[str, Any]]] = {w: [] for w in a.workers}
             for _ in range(a.repeat):  # interleaved, so that a slow spell of the machine hits every setting
                 for w in a.workers:
-                    runs[w].append(end_to_end(path, info, work, w))
+                    runs[w].append(end_to_end(path, info, work, w, a.runner))
             r["scrapewash"] = [_median_run(runs[w]) for w in a.workers]
             if not a.no_baseline:
                 r["datatrove"] = [baseline(path, work, 1)]

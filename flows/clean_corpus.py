@@ -34,7 +34,7 @@ from prefect.runtime import deployment, flow_run
 
 from scrapewash import __version__, schemas
 from scrapewash.config import Config, ParagraphDedupConfig, RunParameters
-from scrapewash.flows.runners import runner_from_env
+from scrapewash.flows.runners import offload, runner_from_env
 from scrapewash.tasks import boilerplate, content, dedup, finalize, index, prepare, sign, templates, write
 from scrapewash.tasks.read import Plan, Shard, plan_inputs
 from scrapewash.tasks.write import RunPaths
@@ -49,7 +49,7 @@ class ShardFailed(RuntimeError):
 
 @task(name="prepare-shard", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
 def prepare_shard_task(shard: Shard, paths: RunPaths, config: Config, processed_at: datetime) -> dict[str, Any]:
-    return prepare.prepare_shard(shard, paths, config, processed_at)
+    return offload(prepare.prepare_shard, shard, paths, config, processed_at)
 
 
 @task(name="find-templates", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
@@ -57,36 +57,36 @@ def find_templates_task(prepared: list[str], config: Config, out: str, stats_out
                         exclude: list[str]) -> dict[str, Any]:
     t = config.templates
     off = 2**31 - 1
-    return templates.find_templates([Path(p) for p in prepared], t.min_docs if t.enabled else off, Path(out),
-                                    t.min_docs_short if t.enabled else off, t.short_words, Path(stats_out),
-                                    Path(index_root) if index_root else None, exclude)
+    return offload(templates.find_templates, [Path(p) for p in prepared], t.min_docs if t.enabled else off,
+                   Path(out), t.min_docs_short if t.enabled else off, t.short_words, Path(stats_out),
+                   Path(index_root) if index_root else None, exclude)
 
 
 @task(name="sign-shard", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
 def sign_shard_task(shard_index: int, paths: RunPaths, config: Config, templates_path: str) -> dict[str, Any]:
-    return sign.sign_shard(shard_index, paths, config, Path(templates_path))
+    return offload(sign.sign_shard, shard_index, paths, config, Path(templates_path))
 
 
 @task(name="find-duplicates", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
 def find_duplicates_task(signed: list[str], config: Config, decisions: str, index_root: str | None,
                          exclude: list[str]) -> dict[str, Any]:
-    return dedup.find_duplicates([Path(p) for p in signed], config.dedup, Path(decisions),
-                                 Path(index_root) if index_root else None, exclude)
+    return offload(dedup.find_duplicates, [Path(p) for p in signed], config.dedup, Path(decisions),
+                   Path(index_root) if index_root else None, exclude)
 
 
 @task(name="find-duplicate-paragraphs", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
 def find_duplicate_paragraphs_task(signed: list[str], prepared: list[str], decisions: str, out: str,
                                    cfg: ParagraphDedupConfig, index_root: str | None,
                                    exclude: list[str]) -> dict[str, Any]:
-    return dedup.find_duplicate_paragraphs([Path(p) for p in signed], [Path(p) for p in prepared], Path(decisions),
-                                           Path(out), cfg, Path(index_root) if index_root else None, exclude)
+    return offload(dedup.find_duplicate_paragraphs, [Path(p) for p in signed], [Path(p) for p in prepared],
+                   Path(decisions), Path(out), cfg, Path(index_root) if index_root else None, exclude)
 
 
 @task(name="finalize-shard", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
 def finalize_shard_task(shard_index: int, paths: RunPaths, config: Config, decisions: str,
                         processed_at: datetime, templates_path: str, paragraph_decisions: str) -> dict[str, Any]:
-    return finalize.finalize_shard(shard_index, paths, config, Path(decisions), processed_at,
-                                   Path(templates_path), Path(paragraph_decisions))
+    return offload(finalize.finalize_shard, shard_index, paths, config, Path(decisions), processed_at,
+                   Path(templates_path), Path(paragraph_decisions))
 
 
 @task(name="commit", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])

@@ -22,7 +22,7 @@ class DeploymentError(ValueError):
 
 
 def build_deployment(inputs: list[str], out: str, config: Config, cron: str, timezone: str = "UTC",
-                     name: str = "scheduled", runner: str = "threads", dask_address: str | None = None,
+                     name: str = "scheduled", runner: str = "auto", dask_address: str | None = None,
                      settle_seconds: float = 60) -> Any:
     """A ``RunnerDeployment`` of the clean-corpus flow, ready for ``prefect.serve``."""
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy

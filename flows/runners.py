@@ -1,6 +1,11 @@
-"""Task runners for the clean-corpus flow: a thread pool on this machine, or a Dask cluster.
+"""Task runners for the clean-corpus flow: threads or processes on this machine, or a Dask cluster.
 
-``threads`` runs the shard tasks in a thread pool of ``workers`` threads. ``dask`` runs them
+``auto`` (the default) picks ``processes`` for more than one worker, ``threads`` for one, and
+``dask`` when a scheduler address is given. ``threads`` runs the shard tasks in a thread pool of ``workers`` threads: the stages hold Python's
+lock most of the time, so this uses about one core. ``processes`` runs the task runs on threads
+of the flow's process too, where Prefect records them at a few milliseconds each, but each task's
+work goes to a pool of ``workers`` processes on this machine (:func:`offload`): only the task's
+small arguments and summary cross between them. ``dask`` runs them
 through prefect-dask's ``DaskTaskRunner``: on an existing cluster given by its scheduler address
 (``tcp://HOST:8786``), or on a local cluster of ``workers`` single-threaded worker processes. The
 shard tasks only pass paths and small dicts, so every worker must see the input and output
@@ -21,11 +26,12 @@ from __future__ import annotations
 import os
 import threading
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any, Literal
+from typing import Any, Callable, Literal, TypeVar
 
-RunnerName = Literal["threads", "dask"]
-RUNNERS: tuple[str, ...] = ("threads", "dask")
+RunnerName = Literal["auto", "threads", "processes", "dask"]
+RUNNERS: tuple[str, ...] = ("auto", "threads", "processes", "dask")
 _CLASS_LOCK = threading.Lock()
+T = TypeVar("T")
 _SETTINGS_WITH_URL: dict[tuple[int, str], tuple[Any, Any]] = {}  # see api_url_for_workers
 
 
@@ -33,14 +39,21 @@ class RunnerError(ValueError):
     """The requested task runner cannot be built."""
 
 
-def make_task_runner(runner: str = "threads", workers: int = 2, dask_address: str | None = None) -> Any:
-    """Build the Prefect task runner named ``runner``."""
+def make_task_runner(runner: str = "auto", workers: int = 2, dask_address: str | None = None) -> Any:
+    """Build the Prefect task runner named ``runner`` (``auto``: Dask when given a scheduler address,
+    else worker processes for more than one worker, else a thread)."""
+    if runner == "auto":
+        runner = "dask" if dask_address else "processes" if workers > 1 else "threads"
     if runner == "threads":
         if dask_address:
             raise RunnerError("--dask-address needs --runner dask")
         from prefect.task_runners import ThreadPoolTaskRunner
 
         return ThreadPoolTaskRunner(max_workers=workers)
+    if runner == "processes":
+        if dask_address:
+            raise RunnerError("--dask-address needs --runner dask")
+        return _process_task_runner_class()(max_workers=workers)
     if runner == "dask":
         try:
             DaskTaskRunner = _dask_task_runner_class()
@@ -54,15 +67,15 @@ def make_task_runner(runner: str = "threads", workers: int = 2, dask_address: st
 
 
 def runner_from_env(default_workers: int = 2) -> Any:
-    """The task runner the environment asks for (threads when it asks for nothing)."""
+    """The task runner the environment asks for (``auto`` when it asks for nothing)."""
     raw_workers = os.environ.get("SCRAPEWASH_WORKERS") or str(default_workers)
     try:
         workers = int(raw_workers)
     except ValueError:
         raise RunnerError(f"SCRAPEWASH_WORKERS must be a whole number, not {raw_workers!r}") from None
-    runner = os.environ.get("SCRAPEWASH_RUNNER") or "threads"
+    runner = os.environ.get("SCRAPEWASH_RUNNER") or "auto"
     address = os.environ.get("SCRAPEWASH_DASK_ADDRESS") or None
-    if address and runner != "dask":
+    if address and runner not in ("dask", "auto"):
         raise RunnerError("SCRAPEWASH_DASK_ADDRESS needs SCRAPEWASH_RUNNER=dask")
     return make_task_runner(runner, workers, address)
 
@@ -100,6 +113,99 @@ def api_url_for_workers() -> AbstractContextManager[Any]:
     return prefect.context.SettingsContext(profile=context.profile, settings=cached[1])
 
 
+def offload(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)``: in a worker process when the flow run's task runner is ``processes``, else here.
+
+    ``fn`` and its arguments must pickle (module-level functions, paths, configuration); what it
+    returns comes back by pickle too, so it should be a small summary."""
+    from prefect.context import FlowRunContext
+
+    ctx = FlowRunContext.get()
+    runner = getattr(ctx, "task_runner", None) if ctx is not None else None
+    run = getattr(runner, "run_in_process", None)
+    return run(fn, *args) if run is not None else fn(*args)
+
+
+def warm_up() -> None:
+    """Run once in each worker process as it starts: load what every shard task needs (the cleaning
+    modules, the rule set, the line model, the compiled loops from numba's cache), so that the
+    first shard of each worker does not pay for it while the others wait."""
+    from scrapewash.config import Config
+    from scrapewash.records import RawDocument
+    from scrapewash.tasks import dedup, finalize, prepare, sign, templates  # noqa: F401
+    from scrapewash.tasks.clean import Cleaner
+
+    Cleaner(Config()).clean(RawDocument("warm-up", "Warm up.\n\nA line of text to clean, twice.\n\n"
+                                                   "A line of text to clean, twice.", "-", "-", 0))
+
+
+def _process_task_runner_class() -> type:
+    """``ScrapewashProcessTaskRunner``, built on first use so that importing this module stays cheap."""
+    with _CLASS_LOCK:
+        cls = globals().get("ScrapewashProcessTaskRunner")
+        if cls is None:
+            cls = globals()["ScrapewashProcessTaskRunner"] = _build_process_task_runner_class()
+        return cls
+
+
+def _build_process_task_runner_class() -> type:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    class ScrapewashProcessTaskRunner(ThreadPoolTaskRunner):
+        """Prefect's thread pool for the task runs, and a pool of as many worker processes for their
+        work (:func:`offload`). The processes start with the flow run (``spawn``: the flow's process
+        has threads) and load the cleaning stages once each (:func:`warm_up`)."""
+
+        def __enter__(self):  # type: ignore[no-untyped-def]
+            super().__enter__()
+            self._pool_lock = threading.Lock()
+            self._pool = self._new_pool()
+            return self
+
+        def __exit__(self, exc_type, exc_value, traceback):  # type: ignore[no-untyped-def]
+            try:
+                super().__exit__(exc_type, exc_value, traceback)
+            finally:
+                pool, self._pool = getattr(self, "_pool", None), None
+                if pool is not None:
+                    pool.shutdown(wait=True, cancel_futures=True)
+
+        def _new_pool(self) -> ProcessPoolExecutor:
+            pool = ProcessPoolExecutor(max_workers=self._max_workers, initializer=warm_up,
+                                       mp_context=multiprocessing.get_context("spawn"))
+            for _ in range(self._max_workers):  # start them all now, while the run plans its shards
+                pool.submit(int)
+            return pool
+
+        def run_in_process(self, fn: Callable[..., T], *args: Any) -> T:
+            pool = self._pool
+            if pool is None:
+                raise RuntimeError("the process task runner is not started")
+            try:
+                return pool.submit(fn, *args).result()
+            except BrokenProcessPool as e:
+                # A worker died (killed, out of memory): later tasks, and this one's retry, get a new pool.
+                with self._pool_lock:
+                    if self._pool is pool:
+                        self._pool = self._new_pool()
+                        pool.shutdown(wait=False, cancel_futures=True)
+                raise RuntimeError(f"a worker process died while running {fn.__name__}: {e}") from e
+
+        def __getstate__(self) -> dict[str, Any]:
+            state = super().__getstate__()
+            state.pop("_pool", None)
+            state.pop("_pool_lock", None)
+            return state
+
+    ScrapewashProcessTaskRunner.__module__ = __name__
+    ScrapewashProcessTaskRunner.__qualname__ = "ScrapewashProcessTaskRunner"
+    return ScrapewashProcessTaskRunner
+
+
 def _dask_task_runner_class() -> type:
     """``ScrapewashDaskTaskRunner``, built on first use so that importing this module stays cheap."""
     with _CLASS_LOCK:
@@ -129,4 +235,6 @@ def _build_dask_task_runner_class() -> type:
 def __getattr__(name: str) -> Any:
     if name == "ScrapewashDaskTaskRunner":
         return _dask_task_runner_class()
+    if name == "ScrapewashProcessTaskRunner":
+        return _process_task_runner_class()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -69,8 +69,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _runner_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--runner", choices=("threads", "dask"), default="threads",
-                   help="where shard tasks run: a thread pool, or Dask (default: threads)")
+    p.add_argument("--runner", choices=("threads", "processes", "dask"), default="threads",
+                   help="where shard tasks run: a thread pool, a pool of worker processes on this machine, "
+                        "or Dask (default: threads)")
     p.add_argument("--dask-address", metavar="tcp://HOST:PORT",
                    help="scheduler of an existing Dask cluster (with --runner dask; default: a local cluster)")
 

@@ -201,7 +201,11 @@ class OutputConfig(_Section):
 class Config(_Section):
     """Everything a run of clean-corpus can be told."""
 
-    workers: int = Field(2, ge=1, le=256, description="Shard tasks run at once: threads, or worker processes of a local Dask cluster.")
+    workers: int = Field(
+        2, ge=1, le=256,
+        description="Shard tasks run at once: worker processes on this machine (the default runner for more "
+        "than one), threads, or processes of a local Dask cluster.",
+    )
     read: ReadConfig = Field(default_factory=ReadConfig)
     encoding: EncodingConfig = Field(default_factory=EncodingConfig)
     boilerplate: BoilerplateConfig = Field(default_factory=BoilerplateConfig)

@@ -69,8 +69,8 @@ def test_a_second_run_of_the_same_input_adds_nothing(tmp_path):
 
 
 def test_runner_usage_errors(tmp_path):
-    p = scrapewash("run", str(SAMPLES / "pages"), "--out", str(tmp_path / "o"), "--dask-address",
-                   "tcp://127.0.0.1:1", cwd=tmp_path)
+    p = scrapewash("run", str(SAMPLES / "pages"), "--out", str(tmp_path / "o"), "--runner", "threads",
+                   "--dask-address", "tcp://127.0.0.1:1", cwd=tmp_path)
     assert p.returncode == 2 and "--dask-address needs --runner dask" in p.stderr
     p = scrapewash("run", str(SAMPLES / "pages"), "--out", str(tmp_path / "o"), "--runner", "spark", cwd=tmp_path)
     assert p.returncode == 2 and "invalid choice" in p.stderr

@@ -1,5 +1,6 @@
-"""The clean-corpus flow on real Dask clusters: the same output as the thread runner, shard tasks run
-on the cluster's worker processes and report to the Prefect API, and no process is left behind."""
+"""The clean-corpus flow on worker processes (a local pool, real Dask clusters): the same output as
+the thread runner, shard tasks run in the worker processes and report to the Prefect API, and no
+process is left behind."""
 
 from __future__ import annotations
 
@@ -119,6 +120,59 @@ def test_local_dask_cluster_matches_threads(tmp_path, thread_run):
 
 
 @pytest.mark.slow
+def test_process_runner_matches_threads_and_runs_the_work_in_its_processes(tmp_path, thread_run, monkeypatch):
+    """``--runner processes --workers 2`` (the default for more than one worker): task runs recorded by
+    the flow's process, each stage's work done in the pool's two worker processes."""
+    from scrapewash.flows import runners
+
+    where: list[int] = []
+    plain = runners.offload
+
+    def recording(fn, *args):  # which process ran each offloaded stage: the pool's, not this one
+        pid = plain(os.getpid)
+        where.append(pid)
+        return plain(fn, *args)
+
+    monkeypatch.setattr("scrapewash.flows.clean_corpus.offload", recording)
+    before = _children()
+    runner = make_task_runner("auto", workers=2)
+    assert type(runner).__name__ == "ScrapewashProcessTaskRunner" and runner._max_workers == 2
+    counts = run_flow([SAMPLES], tmp_path / "p", task_runner=runner, **SMALL_SHARDS)
+    assert_same_output(tmp_path / "p", counts, thread_run)
+    assert_task_runs_reported(tmp_path / "p", counts)
+    assert len(where) == 3 * counts["shards"] + 3  # prepare, sign, finalize per shard; 3 corpus stages
+    assert os.getpid() not in where and 1 <= len(set(where)) <= 2
+    assert runners.offload(os.getpid) == os.getpid()  # outside a flow run: in this process
+    assert_no_new_processes(before)
+
+
+@pytest.mark.slow
+def test_process_runner_replaces_a_dead_worker_and_retries(tmp_path, thread_run, monkeypatch):
+    """A worker process killed mid-task (out of memory, say) fails that task run; Prefect's retry runs
+    it on a new pool, and the run completes with the same output."""
+    import signal
+
+    from scrapewash.flows import runners
+
+    plain = runners.offload
+    killed: list[str] = []
+
+    def kill_once(fn, *args):
+        if fn.__name__ == "sign_shard" and not killed:
+            killed.append(fn.__name__)
+            plain(os.kill, plain(os.getpid), signal.SIGKILL)  # the worker dies under the task
+        return plain(fn, *args)
+
+    monkeypatch.setattr("scrapewash.flows.clean_corpus.offload", kill_once)
+    before = _children()
+    counts = run_flow([SAMPLES], tmp_path / "p", task_runner=make_task_runner("processes", workers=2),
+                      **SMALL_SHARDS)
+    assert killed and counts["committed"]
+    assert_same_output(tmp_path / "p", counts, thread_run)
+    assert_no_new_processes(before)
+
+
+@pytest.mark.slow
 def test_existing_dask_cluster_runs_the_shard_tasks(tmp_path, thread_run):
     """``--runner dask --dask-address tcp://...``: the shard tasks run on that cluster's workers."""
     out = tmp_path / "dask"
@@ -147,6 +201,12 @@ def test_make_task_runner_choices_and_errors():
 
     threads = make_task_runner("threads", workers=3)
     assert isinstance(threads, ThreadPoolTaskRunner) and threads._max_workers == 3
+    processes = make_task_runner("processes", workers=3)
+    assert type(processes).__name__ == "ScrapewashProcessTaskRunner" and processes._max_workers == 3
+    # auto: a thread for one worker, processes for more, Dask given a scheduler
+    assert type(make_task_runner("auto", workers=1)) is ThreadPoolTaskRunner
+    assert type(make_task_runner(workers=4)).__name__ == "ScrapewashProcessTaskRunner"
+    assert isinstance(make_task_runner(dask_address="tcp://10.0.0.5:8786"), DaskTaskRunner)
     local = make_task_runner("dask", workers=3)
     assert isinstance(local, DaskTaskRunner) and local.address is None
     assert local.cluster_kwargs["n_workers"] == 3 and local.cluster_kwargs["processes"] is True
@@ -169,9 +229,13 @@ def test_runner_from_env(monkeypatch):
     assert runner_from_env().cluster_kwargs["n_workers"] == 5
     monkeypatch.delenv("SCRAPEWASH_RUNNER")
     assert runner_from_env()._max_workers == 5
+    assert type(runner_from_env()).__name__ == "ScrapewashProcessTaskRunner"
     monkeypatch.setenv("SCRAPEWASH_DASK_ADDRESS", "tcp://10.0.0.5:8786")
+    assert runner_from_env().address == "tcp://10.0.0.5:8786"
+    monkeypatch.setenv("SCRAPEWASH_RUNNER", "threads")
     with pytest.raises(RunnerError, match="SCRAPEWASH_DASK_ADDRESS needs SCRAPEWASH_RUNNER=dask"):
         runner_from_env()
+    monkeypatch.delenv("SCRAPEWASH_RUNNER")
     monkeypatch.delenv("SCRAPEWASH_DASK_ADDRESS")
     monkeypatch.setenv("SCRAPEWASH_WORKERS", "two")
     with pytest.raises(RunnerError, match="SCRAPEWASH_WORKERS must be a whole number"):
