@@ -130,13 +130,16 @@ def warm_up() -> None:
     """Run once in each worker process as it starts: load what every shard task needs (the cleaning
     modules, the rule set, the line model, the compiled loops from numba's cache), so that the
     first shard of each worker does not pay for it while the others wait."""
-    from scrapewash.config import Config
-    from scrapewash.records import RawDocument
-    from scrapewash.tasks import dedup, finalize, prepare, sign, templates  # noqa: F401
-    from scrapewash.tasks.clean import Cleaner
+    try:
+        from scrapewash.config import Config
+        from scrapewash.records import RawDocument
+        from scrapewash.tasks import dedup, finalize, prepare, sign, templates  # noqa: F401
+        from scrapewash.tasks.clean import Cleaner
 
-    Cleaner(Config()).clean(RawDocument("warm-up", "Warm up.\n\nA line of text to clean, twice.\n\n"
-                                                   "A line of text to clean, twice.", "-", "-", 0))
+        Cleaner(Config()).clean(RawDocument("warm-up", "Warm up.\n\nA line of text to clean, twice.\n\n"
+                                                       "A line of text to clean, twice.", "-", "-", 0))
+    except Exception:  # noqa: BLE001 - only a head start: a task meeting the same problem reports it
+        pass
 
 
 def _process_task_runner_class() -> type:
