@@ -143,12 +143,7 @@ def warm_up() -> None:
 
 
 def _process_task_runner_class() -> type:
-    """``ScrapewashProcessTaskRunner``, built on first use so that importing this module stays cheap."""
-    with _CLASS_LOCK:
-        cls = globals().get("ScrapewashProcessTaskRunner")
-        if cls is None:
-            cls = globals()["ScrapewashProcessTaskRunner"] = _build_process_task_runner_class()
-        return cls
+    return _lazy_class("ScrapewashProcessTaskRunner", _build_process_task_runner_class)
 
 
 def _build_process_task_runner_class() -> type:
@@ -204,17 +199,24 @@ def _build_process_task_runner_class() -> type:
             state.pop("_pool_lock", None)
             return state
 
-    ScrapewashProcessTaskRunner.__module__ = __name__
-    ScrapewashProcessTaskRunner.__qualname__ = "ScrapewashProcessTaskRunner"
     return ScrapewashProcessTaskRunner
 
 
 def _dask_task_runner_class() -> type:
-    """``ScrapewashDaskTaskRunner``, built on first use so that importing this module stays cheap."""
+    return _lazy_class("ScrapewashDaskTaskRunner", _build_dask_task_runner_class)
+
+
+def _lazy_class(name: str, build: Callable[[], type]) -> type:
+    """This module's class ``name``, built by ``build`` on first use, so that importing the module
+    stays cheap (Prefect's runners, Dask). Named as a module attribute (see ``__getattr__``), so that
+    a flow carrying one of these runners unpickles in another process."""
     with _CLASS_LOCK:
-        cls = globals().get("ScrapewashDaskTaskRunner")
+        cls = globals().get(name)
         if cls is None:
-            cls = globals()["ScrapewashDaskTaskRunner"] = _build_dask_task_runner_class()
+            cls = build()
+            cls.__module__ = __name__
+            cls.__qualname__ = name
+            globals()[name] = cls
         return cls
 
 
@@ -228,16 +230,12 @@ def _build_dask_task_runner_class() -> type:
             with api_url_for_workers():
                 return super().submit(task, parameters, wait_for=wait_for, dependencies=dependencies)
 
-    # importable as scrapewash.flows.runners.ScrapewashDaskTaskRunner (see __getattr__), so that the
-    # flow, which carries its task runner, unpickles on the workers
-    ScrapewashDaskTaskRunner.__module__ = __name__
-    ScrapewashDaskTaskRunner.__qualname__ = "ScrapewashDaskTaskRunner"
     return ScrapewashDaskTaskRunner
 
 
 def __getattr__(name: str) -> Any:
-    if name == "ScrapewashDaskTaskRunner":
-        return _dask_task_runner_class()
-    if name == "ScrapewashProcessTaskRunner":
-        return _process_task_runner_class()
+    lazy = {"ScrapewashDaskTaskRunner": _dask_task_runner_class,
+            "ScrapewashProcessTaskRunner": _process_task_runner_class}
+    if name in lazy:
+        return lazy[name]()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

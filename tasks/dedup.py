@@ -231,6 +231,14 @@ def _removed_documents(decisions_path: Path) -> set[int]:
     return {o for o, k in zip(d["order"].to_pylist(), d["keep"].to_pylist(), strict=True) if not k}
 
 
+def _flattened(t: pa.Table, col: str) -> tuple[np.ndarray, np.ndarray]:
+    """The entries of the list column ``col`` one after the other, with each entry's document
+    ``order`` (int64)."""
+    lens = pc.list_value_length(t[col]).to_numpy(zero_copy_only=False)
+    return (np.repeat(t["order"].to_numpy(), lens).astype(np.int64, copy=False),
+            pc.list_flatten(t[col]).to_numpy(zero_copy_only=False))
+
+
 def _paragraph_columns(signed: list[Path], index_col: str, value_col: str,
                        ids: dict[int, str] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The per-paragraph lists ``index_col`` (paragraph indexes) and ``value_col`` (their keys) of every
@@ -244,9 +252,9 @@ def _paragraph_columns(signed: list[Path], index_col: str, value_col: str,
             continue
         if ids is not None:
             ids.update(zip(t["order"].to_pylist(), t["doc_id"].to_pylist(), strict=True))
-        lens = pc.list_value_length(t[index_col]).to_numpy(zero_copy_only=False)
-        orders.append(np.repeat(t["order"].to_numpy(), lens))
-        index.append(pc.list_flatten(t[index_col]).to_numpy(zero_copy_only=False))
+        o, i = _flattened(t, index_col)
+        orders.append(o)
+        index.append(i)
         values.append(pc.list_flatten(t[value_col]).to_numpy(zero_copy_only=False))
     if not orders:
         return np.empty(0, np.int64), np.empty(0, np.int32), np.empty(0, np.uint64)
@@ -303,9 +311,8 @@ def _near_rows(signed: list[Path], removed_docs: set[int],
         t = pq.read_table(f, columns=["order", "pnear"])
         if t.num_rows == 0:
             continue
-        lens = pc.list_value_length(t["pnear"]).to_numpy(zero_copy_only=False)
-        o = np.repeat(t["order"].to_numpy(), lens).astype(np.int64, copy=False)
-        p = pc.list_flatten(t["pnear"]).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+        o, p = _flattened(t, "pnear")
+        p = p.astype(np.int32, copy=False)
         live = _live(o, removed_docs)
         if exact:
             live &= np.fromiter(((a, b) not in exact for a, b in zip(o.tolist(), p.tolist(), strict=True)),
@@ -349,9 +356,8 @@ def _paragraph_sets(prepared: list[Path], order: np.ndarray, p: np.ndarray,
         t = t.filter(pc.is_in(t["order"], value_set=doc_set))
         if t.num_rows == 0:
             continue
-        lens = pc.list_value_length(t["pindex"]).to_numpy(zero_copy_only=False)
-        fo = np.repeat(t["order"].to_numpy(), lens)
-        fp = pc.list_flatten(t["pindex"]).to_numpy(zero_copy_only=False).astype(np.int64)
+        fo, fp = _flattened(t, "pindex")
+        fp = fp.astype(np.int64)
         key = (np.searchsorted(docs, fo).astype(np.int64) << 32) | fp
         j = np.minimum(np.searchsorted(wanted, key), n - 1)
         hit = np.flatnonzero(wanted[j] == key)
