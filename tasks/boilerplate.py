@@ -23,6 +23,9 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+import numba
+import numpy as np
+
 from scrapewash.records import Removal
 
 RULES_DIR = Path(__file__).with_name("rules")
@@ -229,6 +232,7 @@ class _Prefilter:
                 continue
             for s in lits:
                 masks[s] = masks.get(s, 0) | (1 << i)
+        self._masks = masks
         self.automaton = ahocorasick.Automaton()
         for s, m in masks.items():
             self.automaton.add_word(s, m)
@@ -247,6 +251,123 @@ class _Prefilter:
             for _, m in self.automaton.iter(form.lower()):
                 mask |= m
         return mask
+
+    @cached_property
+    def _tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The same automaton over UTF-8 bytes, for compiled code: each byte's class (the bytes no
+        literal holds share class 0), the transition table ``[state, class]`` (a state with rules
+        to report negated: ``-1 - state``), each state's rule mask (its literal's and those of the
+        literals it ends with) as 64-bit words, and the always-candidates' mask alike."""
+        words = max(1, (self.n + 63) // 64)
+        encoded = {s.encode("utf-8", "surrogatepass"): m for s, m in self._masks.items()}
+        used = sorted({b for lit in encoded for b in lit})
+        classes = np.zeros(256, dtype=np.int32)
+        for k, b in enumerate(used):
+            classes[b] = k + 1
+        trie: list[dict[int, int]] = [{}]
+        mask_of = [0]
+        for lit, m in encoded.items():
+            node = 0
+            for byte in lit:
+                c = int(classes[byte])
+                nxt = trie[node].get(c)
+                if nxt is None:
+                    nxt = len(trie)
+                    trie[node][c] = nxt
+                    trie.append({})
+                    mask_of.append(0)
+                node = nxt
+            mask_of[node] |= m
+        n_states = len(trie)
+        goto = np.zeros((n_states, len(used) + 1), dtype=np.int64)
+        fail = [0] * n_states
+        queue = []
+        for c, child in trie[0].items():
+            goto[0, c] = child
+            queue.append(child)
+        for state in queue:  # breadth first: a state's fail state is complete before it
+            mask_of[state] |= mask_of[fail[state]]
+            for c, child in trie[state].items():
+                fail[child] = int(goto[fail[state], c])
+                queue.append(child)
+            row = goto[fail[state]].copy()
+            for c, child in trie[state].items():
+                row[c] = child
+            goto[state] = row
+        reports = np.array([m != 0 for m in mask_of], dtype=bool)
+        delta = np.where(reports[goto], -1 - goto, goto).astype(np.int32)
+        out = np.zeros((n_states, words), dtype=np.uint64)
+        for state, m in enumerate(mask_of):
+            for w in range(words):
+                out[state, w] = (m >> (64 * w)) & 0xFFFFFFFFFFFFFFFF
+        always = np.array([(self.always >> (64 * w)) & 0xFFFFFFFFFFFFFFFF for w in range(words)], dtype=np.uint64)
+        return classes, delta, out, always
+
+    def page_masks(self, forms: Sequence[str]) -> np.ndarray | None:
+        """:meth:`candidates` of each form as
+        64-bit words ``[len(forms), words]``, in one compiled pass over the page's lower-cased
+        UTF-8 bytes; None where the page needs :meth:`candidates` one form at a time (a letter that
+        matches ASCII only ignoring case, a capital sigma, whose lower case depends on what follows
+        it, or a form holding a line break). A literal never holds a line break, so none spans two
+        forms (tested equal)."""
+        if not self._newline_free:
+            return None
+        joined = "\n".join(forms)
+        if joined.count("\n") != len(forms) - 1 or not joined.isascii() and (
+                _ASCII_CASE_TWINS.search(joined) or "\u03a3" in joined):
+            return None
+        classes, delta, out, always = self._tables
+        data = np.frombuffer(joined.lower().encode("utf-8", "surrogatepass"), dtype=np.uint8)
+        return _line_masks(data, len(forms), classes, delta, out, always)
+
+    @cached_property
+    def _newline_free(self) -> bool:
+        return not any("\n" in s for s in self._masks)
+
+
+@numba.njit(cache=True, nogil=True)
+def _line_masks(data: np.ndarray, n_lines: int, classes: np.ndarray, delta: np.ndarray, out: np.ndarray,
+                always: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Rule masks of the "\n"-separated lines of ``data`` (UTF-8): the always-candidates and those of
+    every literal found in the line."""
+    words = out.shape[1]
+    masks = np.empty((n_lines, words), dtype=np.uint64)
+    start = 0
+    for line in range(n_lines):
+        end = start
+        while end < data.shape[0] and data[end] != 10:
+            end += 1
+        for w in range(words):
+            masks[line, w] = always[w]
+        i = start
+        state = 0
+        while i < end:
+            state = delta[state, classes[data[i]]]
+            if state < 0:  # a state that reports rules
+                state = -1 - state
+                for w in range(words):
+                    masks[line, w] |= out[state, w]
+            i += 1
+        start = end + 1
+    return masks
+
+
+@numba.njit(cache=True, nogil=True)
+def _eligible(masks: np.ndarray, max_words: np.ndarray, words: np.ndarray) -> tuple:  # pragma: no cover
+    """Per line, the rules of its mask that allow its number of words, in rule order: flat indexes
+    and offsets."""
+    n = masks.shape[0]
+    n_rules = max_words.shape[0]
+    flat = np.empty(n * n_rules, dtype=np.int64)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    k = 0
+    for line in range(n):
+        for r in range(n_rules):
+            if max_words[r] >= words[line] and (masks[line, r >> 6] >> np.uint64(r & 63)) & np.uint64(1):
+                flat[k] = r
+                k += 1
+        offsets[line + 1] = k
+    return flat[:k].copy(), offsets
 
 
 def _max_width(rules: Sequence[Rule]) -> int | None:
@@ -300,6 +421,7 @@ class RuleSet:
         self.max_words = max((r.max_words for r in self._para), default=0)
         # Template lines recur across the pages of a site: remember recent verdicts.
         self._match_cached = lru_cache(maxsize=65536)(self._match)
+        self._verdicts: dict[tuple[str, int], list[Rule]] = {}  # the same, for whole pages
 
     # The compiled parts are built on first use: a process that only validates the configuration or
     # reads the pack versions (the flow's own, when shards run on other workers) never pays for them.
@@ -347,7 +469,10 @@ class RuleSet:
     def _match(self, form: str, words: int) -> list[Rule]:
         # The rules that could match, in pack order; the first that matches the whole paragraph is
         # the one the alternation of all rules (``_combined``) finds.
-        cands = [k for k in _bits(self._para_filter.candidates(form)) if self._para[k].max_words >= words]
+        return self._match_among(form, [k for k in _bits(self._para_filter.candidates(form))
+                                        if self._para[k].max_words >= words])
+
+    def _match_among(self, form: str, cands: list[int]) -> list[Rule]:
         for j, k in enumerate(cands):
             first = self._para[k]
             if not first.regex.fullmatch(form):
@@ -369,8 +494,52 @@ class RuleSet:
             return [first]
         return [r for r in self._para[k:] if r.max_words >= words and r.regex.fullmatch(form)]
 
-    def strip_fragment(self, paragraph: str, form: str | None = None) -> tuple[str, str, Rule] | None:
-        """Strip a credit glued to the start or end of ``paragraph`` (``form``: its :func:`match_form`).
+    @cached_property
+    def _para_max_words(self) -> np.ndarray:
+        return np.array([r.max_words for r in self._para], dtype=np.int64)
+
+    def _page_hits(self, forms: list[str], words: list[int]) -> list[list[Rule]]:
+        """:meth:`match_paragraph` of each form of a page: recent verdicts looked up, the prefilter
+        run once over the rest."""
+        hits: list[list[Rule]] = [[] for _ in forms]
+        if not self._para:
+            return hits
+        cache = self._verdicts
+        todo = []
+        for i, (form, w) in enumerate(zip(forms, words, strict=True)):
+            if w <= self.max_words:
+                found = cache.get((form, w))
+                if found is None:
+                    todo.append(i)
+                else:
+                    hits[i] = found
+        if not todo:
+            return hits
+        masks = self._para_filter.page_masks([forms[i] for i in todo]) if len(todo) > 1 else None
+        if masks is None:
+            for i in todo:
+                hits[i] = cache[(forms[i], words[i])] = self._match(forms[i], words[i])
+        else:
+            flat, offsets = _eligible(masks, self._para_max_words, np.array([words[i] for i in todo], dtype=np.int64))
+            flat, offsets = flat.tolist(), offsets.tolist()
+            for k, i in enumerate(todo):
+                hits[i] = cache[(forms[i], words[i])] = self._match_among(forms[i], flat[offsets[k]:offsets[k + 1]])
+        if len(cache) >= 65536:  # recent template lines are what recurs; start over
+            cache.clear()
+        return hits
+
+    def _suffix_candidates(self, forms: list[str]) -> list[int] | None:
+        """The suffix prefilter's candidates of each form (see :meth:`strip_fragment`), in one pass."""
+        width = self._suffix_width
+        if not self._suffix or len(forms) < 2:
+            return None
+        masks = self._suffix_filter.page_masks(forms if width is None else [f[-width:] for f in forms])
+        return None if masks is None or masks.shape[1] != 1 else masks[:, 0].tolist()
+
+    def strip_fragment(self, paragraph: str, form: str | None = None,
+                       suffix_mask: int | None = None) -> tuple[str, str, Rule] | None:
+        """Strip a credit glued to the start or end of ``paragraph`` (``form``: its :func:`match_form`;
+        ``suffix_mask``: the suffix prefilter's candidates for it, if known).
 
         Returns (kept text, removed fragment, rule) or None.
         """
@@ -386,7 +555,10 @@ class RuleSet:
         # A suffix rule applies only if its leftmost match ends where the paragraph ends; such a match
         # lies in the last ``_suffix_width`` characters, and so does a literal it needs.
         tail = form if self._suffix_width is None or len(form) <= self._suffix_width else form[-self._suffix_width:]
-        suffix = self._suffix_filter.candidates(tail) if self._suffix else 0
+        if suffix_mask is not None:
+            suffix = suffix_mask
+        else:
+            suffix = self._suffix_filter.candidates(tail) if self._suffix else 0
         for k in _bits(suffix):
             rule = self._suffix[k]
             m = rule.regex.search(form)
@@ -406,7 +578,8 @@ class RuleSet:
         out: list[str | None] = list(paragraphs)
         removals: list[Removal] = []
         forms = [match_form(p) for p in paragraphs]
-        hits: list[list[Rule]] = [self.match_paragraph(f, word_count(f)) for f in forms]
+        hits = self._page_hits(forms, [word_count(f) for f in forms])
+        suffix_masks = self._suffix_candidates(forms)
         blocks: list[tuple[int, Rule]] = []
         runs: dict[tuple[str, int], int] = {}
         for i in range(n):
@@ -433,7 +606,8 @@ class RuleSet:
                     blocks.append((i, chosen))
                 continue
             if self._prefix or self._suffix:
-                frag = self.strip_fragment(paragraphs[i], forms[i])
+                frag = self.strip_fragment(paragraphs[i], forms[i],
+                                           None if suffix_masks is None else suffix_masks[i])
                 if frag is not None:
                     rest, removed, rule = frag
                     out[i] = rest

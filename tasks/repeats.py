@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -42,6 +43,25 @@ def paragraph_key(paragraph: str) -> str:
     return key or paragraph.strip()
 
 
+# The same, with "\n" kept: the table that cuts a page's lines, joined by "\n", in one translation.
+_ASCII_NON_ALNUM_TO_SPACE_KEEP_NL = _ASCII_NON_ALNUM_TO_SPACE[:10] + b"\n" + _ASCII_NON_ALNUM_TO_SPACE[11:]
+
+
+def paragraph_keys(paragraphs: Sequence[str]) -> list[str]:
+    """:func:`paragraph_key` of each paragraph. Where the paragraphs, joined by "\n", are ASCII once
+    typographic punctuation is blanked (and hold no "\n" of their own), they are lower-cased and
+    translated in one pass and cut back at the "\n" (tested equal)."""
+    if len(paragraphs) < 2:
+        return [paragraph_key(p) for p in paragraphs]
+    joined = "\n".join(paragraphs)
+    s = minhash.ascii_without_typography(joined)
+    if s is None or joined.count("\n") != len(paragraphs) - 1:
+        return [paragraph_key(p) for p in paragraphs]
+    lines = s.lower().encode("ascii").translate(_ASCII_NON_ALNUM_TO_SPACE_KEEP_NL).decode("ascii").split("\n")
+    keys = [" ".join(line.split()) for line in lines]
+    return [k or p.strip() for k, p in zip(keys, paragraphs, strict=True)]
+
+
 def paragraph_key_reference(paragraph: str) -> str:
     """:func:`paragraph_key` by its definition: one regex substitution."""
     key = _NONWORD.sub(" ", paragraph.casefold()).strip()
@@ -51,6 +71,12 @@ def paragraph_key_reference(paragraph: str) -> str:
 def paragraph_hash(paragraph: str) -> bytes:
     """A stable 8-byte hash of :func:`paragraph_key`."""
     return hashlib.blake2b(paragraph_key(paragraph).encode("utf-8", "surrogatepass"), digest_size=8).digest()
+
+
+def paragraph_hashes(paragraphs: Sequence[str]) -> list[int]:
+    """:func:`paragraph_hash` of each paragraph, as a little-endian unsigned integer."""
+    return [int.from_bytes(hashlib.blake2b(k.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+            for k in paragraph_keys(paragraphs)]
 
 
 def remove_repeats(
@@ -80,11 +106,10 @@ def remove_repeats(
     out = list(paragraphs)
     removals: list[Removal] = []
     first_by_key: dict[str, int] = {}
-    for i, p in enumerate(paragraphs):
-        if p is None:
-            continue
-        key = paragraph_key(p)
-        if len(key.split()) < min_words:
+    present = [i for i, p in enumerate(paragraphs) if p is not None]
+    for i, key in zip(present, paragraph_keys([paragraphs[i] for i in present]), strict=True):  # type: ignore[misc]
+        p = paragraphs[i]
+        if (min_words > 1 or not key) and len(key.split()) < min_words:  # a non-empty key has a word
             continue
         j = first_by_key.get(key)
         if j is None:

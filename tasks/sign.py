@@ -64,14 +64,16 @@ def sign_shard(shard_index: int, paths: RunPaths, config: Config, templates_path
                     phash, pindex, pnear, pkeys = [], [], [], []
                     if pd.enabled:
                         near = []
+                        judged = []
                         for k, i in enumerate(keep):
                             n_words = rec["twords"][i]  # len(paragraph.split())
                             if n_words >= pd.min_words:
-                                phash.append(int.from_bytes(repeats.paragraph_hash(rec["paragraphs"][i]), "little"))
+                                judged.append(rec["paragraphs"][i])
                                 pindex.append(rec["pindex"][i])
                             if pd.near and n_words >= pd.near_min_words:
                                 pnear.append(rec["pindex"][i])
                                 near.append(k)
+                        phash = repeats.paragraph_hashes(judged)
                         if near:  # dedup.paragraph_band_keys of their shingle sets, in one compiled call
                             sel = np.array(near, dtype=np.int64)
                             counts = offsets[sel + 1] - offsets[sel]

@@ -58,6 +58,8 @@ _DATE_NAMES = frozenset(_MONTHS.split("|") + _DAYS.split("|"))
 
 
 _HAS_DIGIT = re.compile(r"[0-9]")
+# minhash.BLANK_NON_WORD with "\n" kept and every ASCII digit made "0", for bytes.translate
+_FORM_BYTES = bytes(0x0A if c == 0x0A else 0x30 if 0x30 <= c <= 0x39 else minhash.BLANK_NON_WORD[c] for c in range(256))
 
 
 def template_forms(paragraphs: Sequence[str]) -> list[str]:
@@ -68,8 +70,25 @@ def template_forms(paragraphs: Sequence[str]) -> list[str]:
     A paragraph that is ASCII without "_" once typographic punctuation is blanked has its runs cut
     by a byte translation and a split, its date words swapped in one pass and its digits folded by
     one substitution."""
-    out = []
     names = _DATE_NAMES
+    if len(paragraphs) > 1:
+        joined = "\n".join(paragraphs)
+        s = minhash.ascii_without_typography(joined)
+        if s is not None and "_" not in s and joined.count("\n") == len(paragraphs) - 1:
+            # All at once: one lower-casing and one translation for the page (non-word characters to
+            # spaces but "\n", digits to "0"), runs of "0" collapsed, then cut at the "\n" (a digit run
+            # never spans it, a date name has no digit).
+            t = s.lower().encode("ascii").translate(_FORM_BYTES).decode("ascii")
+            while "00" in t:
+                t = t.replace("00", "0")
+            out = []
+            for line in t.split("\n"):
+                words = line.split()
+                if not names.isdisjoint(words):
+                    words = ["D" if w in names else w for w in words]
+                out.append(" ".join(words))
+            return out
+    out = []
     for p in paragraphs:
         s = minhash.ascii_without_typography(p)
         if s is not None and "_" not in s:

@@ -226,6 +226,18 @@ def test_template_forms_word_by_word_equal_the_patterns(text):
                                                               templates.template_form(text.upper())]
 
 
+_TEMPLATE_ATOMS = ["Jan", "january", "MAY", "2024", "word", "Word", "a1b2", "Thurs", " ", "-", ".", "’", "—", "\u00a0",
+                   "_", "é", "\n", "Sun."]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_TEMPLATE_ATOMS), max_size=12).map("".join), max_size=8))
+def test_template_forms_of_a_page_equal_one_by_one(paragraphs):
+    from scrapewash.tasks import templates
+
+    assert templates.template_forms(paragraphs) == [templates.template_form(p) for p in paragraphs]
+
+
 def _near_fixture(tmp_path, shards: int):
     """Documents of several paragraphs, some near copies of others across documents, cut into
     ``shards`` signed and prepared shards (as the sign stage writes them)."""

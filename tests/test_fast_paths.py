@@ -68,6 +68,42 @@ def test_rule_prefilter_equals_the_alternation_on_generated_lines(line):
     _para_rules_equal(match_form(line))
 
 
+def _page_rules_equal(paragraphs: list[str]) -> None:
+    """The page-wide prefilter and verdict cache give each paragraph the plain alternation's rules,
+    and the suffix prefilter's candidates of each paragraph's tail."""
+    forms = [match_form(p) for p in paragraphs]
+    words = [word_count(f) for f in forms]
+    for fresh in (True, False):  # the verdicts computed, then looked up
+        if fresh:
+            RULES._verdicts.clear()
+        got = [[r.id for r in h] for h in RULES._page_hits(forms, words)]
+        want = [[r.id for r in RULES._match_plain(f, w)] if w <= RULES.max_words else []
+                for f, w in zip(forms, words, strict=True)]
+        assert got == want, paragraphs
+    tails = RULES._suffix_candidates(forms)
+    if tails is not None:
+        assert tails == [RULES._suffix_filter.candidates(f[-RULES._suffix_width:]) for f in forms]
+    for pf in (RULES._para_filter, RULES._suffix_filter):
+        masks = pf.page_masks(forms)
+        if masks is not None:
+            assert [sum(int(w) << (64 * k) for k, w in enumerate(row)) for row in masks] == \
+                [pf.candidates(f) for f in forms]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_LINE, min_size=2, max_size=12))
+def test_page_prefilter_equals_the_alternation_line_by_line(paragraphs):
+    _page_rules_equal(paragraphs)
+
+
+def test_page_prefilter_takes_its_fast_path_on_ascii_and_accented_pages():
+    for page in (["Share on Facebook", "Leave a Reply", "Mr. Smith said the vote was close."],
+                 ["Für über © 2024", "Photo: AP", "Teilen Sie diesen Artikel"]):
+        assert RULES._para_filter.page_masks([match_form(p) for p in page]) is not None
+        _page_rules_equal(page)
+    assert RULES._para_filter.page_masks(["PRİVACY", "Home"]) is None  # İ: one by one
+
+
 _CREDITS = ["Photo: AP", "(Photo: Reuters/Ann Lee)", "Image courtesy of Ann Lee", "Click to tweet", "click to tweet",
             "Photograph by J. Doe", "Getty Images", "the harbour authority approved a plan on Monday. ", "word " * 30]
 
@@ -172,6 +208,8 @@ def test_fast_paths_equal_their_references_on_the_dev_sets(path, every):
             text = encoding.repair(json.loads(line)["text"], cfg.encoding)[0]
             assert np.array_equal(minhash.text_token_hashes(text), minhash.token_hashes(minhash.tokens(text)))
             paras, blocks = encoding.split_blocks(text)
+            if len(paras) > 1:
+                _page_rules_equal(paras)
             for p in paras:
                 form = match_form(p)
                 _para_rules_equal(form)

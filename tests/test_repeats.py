@@ -6,7 +6,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scrapewash.tasks import minhash
-from scrapewash.tasks.repeats import _near_repeats, paragraph_key, paragraph_key_reference, remove_repeats
+from scrapewash.tasks.repeats import (
+    _near_repeats,
+    paragraph_hash,
+    paragraph_hashes,
+    paragraph_key,
+    paragraph_key_reference,
+    paragraph_keys,
+    remove_repeats,
+)
 
 LONG = ("The regional water board said on Tuesday that reservoir levels had fallen to their lowest "
         "point in a decade and that hosepipe restrictions would remain in force until autumn.")
@@ -75,6 +83,13 @@ _ATOMS = ["word", "Word", "WORD", "_", "a_b", "12", "é", "İ", "K", "ß", "ſ",
 @given(st.lists(st.sampled_from(_ATOMS), max_size=30).map("".join))
 def test_paragraph_key_equals_its_definition(text):
     assert paragraph_key(text) == paragraph_key_reference(text)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_ATOMS + ["\n", "Read more", "Jan 3"]), max_size=12).map("".join), max_size=8))
+def test_paragraph_keys_of_a_page_equal_one_by_one(paragraphs):
+    assert paragraph_keys(paragraphs) == [paragraph_key(p) for p in paragraphs]
+    assert paragraph_hashes(paragraphs) == [int.from_bytes(paragraph_hash(p), "little") for p in paragraphs]
 
 
 def _near_repeats_reference(doc_id, out, threshold, min_words):
