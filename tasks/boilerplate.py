@@ -578,7 +578,8 @@ class RuleSet:
         out: list[str | None] = list(paragraphs)
         removals: list[Removal] = []
         forms = [match_form(p) for p in paragraphs]
-        hits = self._page_hits(forms, [word_count(f) for f in forms])
+        words = [word_count(f) for f in forms]  # = word_count(paragraph): folding adds no space
+        hits = self._page_hits(forms, words)
         suffix_masks = self._suffix_candidates(forms)
         blocks: list[tuple[int, Rule]] = []
         runs: dict[tuple[str, int], int] = {}
@@ -616,17 +617,19 @@ class RuleSet:
                                 detail=rule.description)
                     )
         if blocks:
-            removals.extend(self._apply_blocks(doc_id, paragraphs, out, blocks))
+            removals.extend(self._apply_blocks(doc_id, paragraphs, out, blocks, words))
             removals.sort(key=lambda r: (r.paragraph_index, r.part != "fragment"))
         return out, removals
 
     def _apply_blocks(self, doc_id: str, paragraphs: list[str], out: list[str | None],
-                      blocks: list[tuple[int, Rule]]) -> list[Removal]:
+                      blocks: list[tuple[int, Rule]], words: list[int]) -> list[Removal]:
         """Remove what a section header brings with it: a comment section to the end of the
-        page, or the list of short headline-like lines under a related-links header."""
+        page, or the list of short headline-like lines under a related-links header. (``words``:
+        the word count of each of ``paragraphs``.)"""
         removals: list[Removal] = []
         # Where the article's body text is: paragraphs of 25+ words still kept.
-        body = [len(p) if p is not None and word_count(p) >= 25 else 0 for p in out]
+        body = [0 if p is None else len(p) if (w if p is q else word_count(p)) >= 25 else 0
+                for p, q, w in zip(out, paragraphs, words, strict=True)]
         total = sum(body)
         before = 0
         starts = {}

@@ -37,6 +37,7 @@ _SPACE_RE = re.compile(f"[{_SPACES}\t]")
 _INVISIBLE_RE = re.compile("[\u200b\ufeff\u00ad\u2060]")
 _MULTISPACE_RE = re.compile(" {2,}")
 _LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_ANY_FIX_RE = re.compile(f"[{_SPACES}\t\u200b\ufeff\u00ad\u2060\ud800-\udfff]")  # one of the three above
 
 
 def ftfy_config(cfg: EncodingConfig) -> ftfy.TextFixerConfig:
@@ -308,6 +309,11 @@ def normalize_whitespace(text: str) -> tuple[str, list[str]]:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         fixes.append("normalize_line_breaks")
+    if not _ANY_FIX_RE.search(text):  # most pages: one pass finds none of the three
+        if "  " in text:
+            text = _MULTISPACE_RE.sub(" ", text)
+            fixes.append("collapse_spaces")
+        return text, fixes
     if _SPACE_RE.search(text):
         text = _SPACE_RE.sub(" ", text)
         fixes.append("normalize_spaces")

@@ -352,23 +352,36 @@ def candidate_pairs_reference(keys: np.ndarray) -> np.ndarray:
 
 def texts_token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """:func:`text_token_hashes` of several texts at once: all hashes concatenated, and offsets
-    (``hashes[offsets[i]:offsets[i + 1]]`` are text ``i``'s). Where the texts, lower-cased and
-    joined, are ASCII once typographic punctuation is blanked, one compiled pass cuts and hashes
-    them all; otherwise each text takes :func:`text_token_hashes` (tested equal)."""
+    (``hashes[offsets[i]:offsets[i + 1]]`` are text ``i``'s). The texts that, lower-cased, are ASCII
+    once typographic punctuation is blanked are joined and cut and hashed in one compiled pass; the
+    others take :func:`text_token_hashes` one by one (tested equal)."""
     m = len(texts)
-    lowered = [t.lower() for t in texts]
-    s = ascii_without_typography("\n".join(lowered))
-    if s is not None:
-        bounds = np.zeros(m + 1, dtype=np.int64)
-        if m:
-            np.cumsum(np.fromiter(map(len, lowered), dtype=np.int64, count=m) + 1, out=bounds[1:])
-        raw = np.frombuffer(s.encode("ascii").translate(BLANK_NON_WORD), dtype=np.uint8)
-        return _crc32_runs_split(raw, _CRC_TABLE, bounds)
-    parts = [text_token_hashes(t) for t in texts]
+    blanked = [ascii_without_typography(t.lower()) for t in texts]
+    fast = [i for i, b in enumerate(blanked) if b is not None]
+    if len(fast) == m:
+        return _ascii_token_hashes(blanked)  # type: ignore[arg-type]
+    parts: list[np.ndarray] = [None] * m  # type: ignore[list-item]
+    if len(fast) > 1:
+        fth, foff = _ascii_token_hashes([blanked[i] for i in fast])  # type: ignore[misc]
+        for k, i in enumerate(fast):
+            parts[i] = fth[foff[k]:foff[k + 1]]
+    for i in range(m):
+        if parts[i] is None:
+            parts[i] = text_token_hashes(texts[i])
     offsets = np.zeros(m + 1, dtype=np.int64)
     if m:
         np.cumsum(np.fromiter(map(len, parts), dtype=np.int64, count=m), out=offsets[1:])
     return (np.concatenate(parts) if parts else np.empty(0, dtype=np.uint32)), offsets
+
+
+def _ascii_token_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Token hashes of lower-cased ASCII texts, joined and cut in one compiled pass."""
+    m = len(texts)
+    bounds = np.zeros(m + 1, dtype=np.int64)
+    if m:
+        np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=m) + 1, out=bounds[1:])
+    raw = np.frombuffer("\n".join(texts).encode("ascii").translate(BLANK_NON_WORD), dtype=np.uint8)
+    return _crc32_runs_split(raw, _CRC_TABLE, bounds)
 
 
 @numba.njit(cache=True, nogil=True)

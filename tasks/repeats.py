@@ -48,18 +48,21 @@ _ASCII_NON_ALNUM_TO_SPACE_KEEP_NL = _ASCII_NON_ALNUM_TO_SPACE[:10] + b"\n" + _AS
 
 
 def paragraph_keys(paragraphs: Sequence[str]) -> list[str]:
-    """:func:`paragraph_key` of each paragraph. Where the paragraphs, joined by "\n", are ASCII once
-    typographic punctuation is blanked (and hold no "\n" of their own), they are lower-cased and
-    translated in one pass and cut back at the "\n" (tested equal)."""
-    if len(paragraphs) < 2:
+    """:func:`paragraph_key` of each paragraph. The paragraphs that are ASCII once typographic
+    punctuation is blanked (and hold no "\n") are joined by "\n", lower-cased and translated in one
+    pass and cut back at the "\n"; the others are keyed one by one (tested equal)."""
+    blanked = [minhash.ascii_without_typography(p) for p in paragraphs]
+    fast = [i for i, b in enumerate(blanked) if b is not None and "\n" not in b]
+    if len(fast) < 2:
         return [paragraph_key(p) for p in paragraphs]
-    joined = "\n".join(paragraphs)
-    s = minhash.ascii_without_typography(joined)
-    if s is None or joined.count("\n") != len(paragraphs) - 1:
-        return [paragraph_key(p) for p in paragraphs]
-    lines = s.lower().encode("ascii").translate(_ASCII_NON_ALNUM_TO_SPACE_KEEP_NL).decode("ascii").split("\n")
-    keys = [" ".join(line.split()) for line in lines]
-    return [k or p.strip() for k, p in zip(keys, paragraphs, strict=True)]
+    joined = "\n".join([blanked[i] for i in fast])  # type: ignore[misc]
+    lines = joined.lower().encode("ascii").translate(_ASCII_NON_ALNUM_TO_SPACE_KEEP_NL).decode("ascii").split("\n")
+    if len(fast) == len(paragraphs):
+        return [" ".join(line.split()) or p.strip() for line, p in zip(lines, paragraphs, strict=True)]
+    keys: list[str] = [None] * len(paragraphs)  # type: ignore[list-item]
+    for i, line in zip(fast, lines, strict=True):
+        keys[i] = " ".join(line.split()) or paragraphs[i].strip()
+    return [paragraph_key(p) if k is None else k for k, p in zip(keys, paragraphs, strict=True)]
 
 
 def paragraph_key_reference(paragraph: str) -> str:

@@ -165,13 +165,14 @@ class ParquetSink:
 
     def __init__(self, path: Path, schema: pa.Schema, compression: str = "zstd",
                  compression_level: int | None = 3, row_group_bytes: int = 64 << 20,
-                 write_empty: bool = False):
+                 write_empty: bool = False, use_dictionary: bool | list[str] = True):
         self.path = path
         self.schema = schema
         self.compression = None if compression == "none" else compression
         self.level = compression_level if self.compression in ("zstd", "gzip") else None
         self.row_group_bytes = row_group_bytes
         self.write_empty = write_empty
+        self.use_dictionary = use_dictionary
         self._rows: list[dict[str, Any]] = []
         self._bytes = 0
         self._writer: pq.ParquetWriter | None = None
@@ -182,7 +183,7 @@ class ParquetSink:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._writer = pq.ParquetWriter(
                 self.path, self.schema, compression=self.compression, compression_level=self.level,
-                use_dictionary=True, write_statistics=True,
+                use_dictionary=self.use_dictionary, write_statistics=True,
             )
         return self._writer
 

@@ -334,3 +334,72 @@ def test_find_templates_numbers_sites_in_name_order_whatever_comes_first(tmp_pat
     assert sites == sorted(sites)  # grouped in name order, as the index expects
     assert dict(zip(zip(sites, stats["key"].to_pylist()), stats["n_docs"].to_pylist()))[
         ("mid.example", template_keys(["Menu"])[0])] == 2
+
+
+def test_signed_shard_rows_equal_their_per_document_definitions(tmp_path):
+    """The sign stage works on a batch of documents at once; each row is what its definitions give
+    for that document alone: the text without its site's template, its token count and MinHash
+    signature, the exact keys of its paragraphs long enough to judge and the band keys of those long
+    enough to judge as near copies. Pages mix ASCII, typographic and accented text."""
+    import random
+    from datetime import datetime, timezone
+
+    import numpy as np
+
+    from scrapewash.config import Config
+    from scrapewash.tasks import dedup, minhash, prepare, repeats, sign, templates
+    from scrapewash.tasks.read import plan_inputs
+    from scrapewash.tasks.write import RunPaths
+
+    rng = random.Random(3)
+    words = ("harbour ferry storm vote council pier market night crews silt permit tide "
+             "café naïve “quoted” señor — déjà").split()
+    recs = []
+    for i in range(60):
+        paras = ["Site footer line for the paper", f"Headline number {i} about the {rng.choice(words)}"]
+        paras += [" ".join(rng.choice(words) for _ in range(rng.randint(3, 40))) + "." for _ in range(rng.randint(1, 7))]
+        if i % 3 == 0:
+            paras.append(BODY[i % 4])
+        recs.append({"id": f"d{i}", "url": f"https://site{i % 3}.example/{i}", "text": "\n".join(paras)})
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs))
+    cfg = Config()
+    plan = plan_inputs([str(tmp_path / "in")], cfg.read.docs_per_shard, cfg.read.bytes_per_shard)
+    paths = RunPaths(tmp_path / "out", "r")
+    prepare.prepare_shard(plan.shards[0], paths, cfg, datetime.now(timezone.utc))
+    prepared = paths.staging / "prepared" / "shard-00000.parquet"
+    t = cfg.templates
+    find_templates([prepared], t.min_docs, paths.staging / "t.parquet", t.min_docs_short, t.short_words,
+                   paths.staging / "t.json", None, [])
+    sign.sign_shard(0, paths, cfg, paths.staging / "t.parquet")
+    site_templates = templates.load_templates(paths.staging / "t.parquet")
+    assert site_templates, "the footer line is a template on each site"
+    d, pd = cfg.dedup, cfg.paragraph_dedup
+    perms = minhash.permutations(d.num_perm, d.seed)
+    near_perms = minhash.permutations(dedup.PARAGRAPH_PERM, d.seed)
+    rows = pq.read_table(paths.staging / "signed" / "shard-00000.parquet").to_pylist()
+    staged = pq.read_table(prepared).to_pylist()
+    assert len(rows) == len(staged) == 60
+    n_templates = n_near = 0
+    for row, rec in zip(rows, staged, strict=True):
+        mask = sign.template_mask(rec["tkeys"], site_templates.get(rec["site"]))
+        n_templates += sum(mask)
+        kept = [k for k, m in enumerate(mask) if not m]
+        text = "\n\n".join(rec["paragraphs"][k] for k in kept)
+        th = minhash.text_token_hashes(text)
+        assert row["text"] == text and row["n_words"] == len(th)
+        want_sig = (minhash.signature(minhash.shingle_hashes(th, d.shingle_words), perms).tolist()
+                    if len(th) >= d.min_words else None)
+        assert row["signature"] == want_sig
+        judged = [k for k in kept if rec["twords"][k] >= pd.min_words]
+        assert row["pindex"] == [rec["pindex"][k] for k in judged]
+        assert row["phash"] == [int.from_bytes(repeats.paragraph_hash(rec["paragraphs"][k]), "little")
+                                for k in judged]
+        near = [k for k in kept if rec["twords"][k] >= pd.near_min_words]
+        assert row["pnear"] == [rec["pindex"][k] for k in near]
+        want_keys = [minhash.set_band_keys(minhash.text_token_hashes(rec["paragraphs"][k]), np.array([0, len(
+            minhash.text_token_hashes(rec["paragraphs"][k]))]), pd.near_shingle_words, near_perms,
+            dedup.PARAGRAPH_BANDS, dedup.PARAGRAPH_ROWS).ravel().tolist() for k in near]
+        assert row["pkeys"] == [x for keys in want_keys for x in keys]
+        n_near += len(near)
+    assert n_templates >= 40 and n_near >= 30

@@ -177,3 +177,28 @@ def test_fast_path_equals_ftfy_on_the_dev_sets(path):
             assert ftfy_fix(text, FTFY)[0] == expected
             n += 1
     assert n > 100 and kept > n // 2  # the fast path takes most pages
+
+
+def _normalize_whitespace_reference(text):
+    from scrapewash.tasks import encoding as e
+
+    fixes = []
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        fixes.append("normalize_line_breaks")
+    for rx, sub, name in ((e._SPACE_RE, " ", "normalize_spaces"), (e._INVISIBLE_RE, "", "remove_invisible_characters"),
+                          (e._LONE_SURROGATE_RE, "\ufffd", "replace_lone_surrogates")):
+        if rx.search(text):
+            text = rx.sub(sub, text)
+            fixes.append(name)
+    if "  " in text:
+        text = e._MULTISPACE_RE.sub(" ", text)
+        fixes.append("collapse_spaces")
+    return text, fixes
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from(["a", "word", " ", "  ", "\t", "\n", "\r", "\r\n", "\u00a0", "\u3000", "\u200b",
+                                 "\ufeff", "\u00ad", "\u2060", "\ud800", "\udfff", "é", "’"]), max_size=20).map("".join))
+def test_normalize_whitespace_equals_its_step_by_step_reference(text):
+    assert normalize_whitespace(text) == _normalize_whitespace_reference(text)

@@ -224,3 +224,11 @@ def test_fast_paths_equal_their_references_on_the_dev_sets(path, every):
             assert np.array_equal(MODEL.margin(x), MODEL.margin_reference(x))
             n_lines += len(paras)
     assert n_lines > 10_000
+
+
+def test_match_form_keeps_the_word_count():
+    """Rules read a paragraph's word count off its match form: folding never adds or removes a space."""
+    for k, v in boilerplate._FOLD.items():
+        assert not chr(k).isspace() and not any(c.isspace() for c in v)
+    for p in ("a\u2014b \u201cquoted\u201d \u2026 end", "x \u2013 y"):
+        assert word_count(match_form(p)) == word_count(p)
