@@ -11,7 +11,8 @@ For each corpus size it reports, in one run:
   documents/s of each per-document stage — JSON parsing, encoding repair (the fast path next to
   plain ``ftfy.fix_text``, with the outputs compared), whitespace and paragraphs, rules, in-page
   repeats, the line model, MinHash signatures (next to datasketch's ``MinHash`` on the same
-  shingles, compared) — so the slow stage is visible;
+  shingles, compared) — so the slow stage is visible (each stage runs once on the first document
+  before it is timed: a process's first call of compiled code loads it, a fixed cost of the start);
 * **end to end**: ``scrapewash run`` as a user runs it (a fresh process, its own temporary Prefect
   server), with ``--workers`` 1 (thread runner) and N (``--runner``: N worker processes on this
   machine, the default for more than one worker, or a local Dask cluster of N processes),
@@ -86,6 +87,8 @@ def stage_micro(path: Path, sample_mb: float) -> dict[str, Any]:
     res: dict[str, Any] = {"sample_mb": round(mb, 2), "documents": n}
 
     def timed(name: str, fn, items, baseline: str | None = None):  # type: ignore[no-untyped-def]
+        if items:  # once before the clock: a process's first call loads compiled code (numba's cache)
+            fn(items[0])
         gc.collect()
         t = time.perf_counter()
         out = [fn(x) for x in items]
