@@ -779,6 +779,14 @@ class ContentModel:
         self.value = np.concatenate([t["value"] for t in trees]).astype(np.float64)
         self.left = np.where(leaf, own, left + offset)
         self.right = np.where(leaf, own, right + offset)
+        # For the compiled walk, half the bytes per node: 32-bit node numbers and features, and each
+        # threshold rounded down to a 32-bit float, which a 32-bit feature value is ``<=`` exactly
+        # when it is ``<=`` the 64-bit threshold (rows are float32).
+        t32 = self.threshold.astype(np.float32)
+        above = t32.astype(np.float64) > self.threshold
+        t32[above] = np.nextafter(t32[above], np.float32(-np.inf))
+        self.walk = (self.roots.astype(np.int32), self.feature.astype(np.int32), t32,
+                     self.left.astype(np.int32), self.right.astype(np.int32))
         importance = spec.get("importance", {})
         self.explained = [f for f in sorted(importance, key=importance.get, reverse=True) if f in _EXPLAIN]
 
@@ -791,8 +799,11 @@ class ContentModel:
         n = x.shape[0]
         if not n:
             return np.zeros(0)
-        xd = np.ascontiguousarray(x, dtype=np.float64)
-        node = _leaves(xd, self.roots, self.feature, self.threshold, self.left, self.right)
+        if x.dtype == np.float32:
+            node = _leaves(np.ascontiguousarray(x), *self.walk)
+        else:
+            node = _leaves(np.ascontiguousarray(x, dtype=np.float64), self.roots, self.feature, self.threshold,
+                           self.left, self.right)
         return self.base + self.value[node].sum(axis=1)
 
     def margin_reference(self, x: np.ndarray) -> np.ndarray:
@@ -822,7 +833,7 @@ def _leaves(x: np.ndarray, roots: np.ndarray, feature: np.ndarray, threshold: np
     out = np.empty((n, t), dtype=np.int64)
     for k in range(t):
         for i in range(n):
-            node = roots[k]
+            node = np.int64(roots[k])
             while left[node] != node:
                 if x[i, feature[node]] <= threshold[node]:
                     node = left[node]

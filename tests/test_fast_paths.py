@@ -232,3 +232,15 @@ def test_match_form_keeps_the_word_count():
         assert not chr(k).isspace() and not any(c.isspace() for c in v)
     for p in ("a\u2014b \u201cquoted\u201d \u2026 end", "x \u2013 y"):
         assert word_count(match_form(p)) == word_count(p)
+
+
+def test_float32_thresholds_decide_as_the_float64_ones():
+    """The compiled walk compares float32 rows with thresholds rounded down to float32: for every
+    threshold of the model and the float32 values around it, the same side of the split."""
+    _, feature, t32, left, right = MODEL.walk
+    internal = MODEL.left != np.arange(len(MODEL.left))
+    t64 = MODEL.threshold[internal]
+    near = t64.astype(np.float32)
+    for x in (near, np.nextafter(near, np.float32(np.inf)), np.nextafter(near, np.float32(-np.inf))):
+        assert np.array_equal(x <= t32[internal], x.astype(np.float64) <= t64)
+    assert (t32[internal].astype(np.float64) != t64).any(), "some thresholds are not float32 values"
