@@ -161,6 +161,7 @@ def pack_files(extra_dirs: Iterable[str] = ()) -> list[Path]:
 # they have no case (©, →), so they match nothing but themselves.
 _ASCII_CASE_TWINS = re.compile("[\u0130\u0131\u017f\u212a]")
 _MIN_LITERAL_SCORE = 3
+_VERDICTS = 65536  # recent paragraph verdicts a rule set remembers
 
 
 def _literal_score(s: str) -> int:
@@ -419,9 +420,8 @@ class RuleSet:
         self._prefix = [r for r in rules if r.mode == "prefix"]
         self._suffix = [r for r in rules if r.mode == "suffix"]
         self.max_words = max((r.max_words for r in self._para), default=0)
-        # Template lines recur across the pages of a site: remember recent verdicts.
-        self._match_cached = lru_cache(maxsize=65536)(self._match)
-        self._verdicts: dict[tuple[str, int], list[Rule]] = {}  # the same, for whole pages
+        # Template lines recur across the pages of a site: remember recent verdicts (form, words).
+        self._verdicts: dict[tuple[str, int], list[Rule]] = {}
 
     # The compiled parts are built on first use: a process that only validates the configuration or
     # reads the pack versions (the flow's own, when shards run on other workers) never pays for them.
@@ -464,7 +464,16 @@ class RuleSet:
         """Paragraph-mode rules that match the whole (normalised) paragraph, best first."""
         if not self._para or words > self.max_words:
             return []
-        return self._match_cached(form, words)
+        found = self._verdicts.get((form, words))
+        if found is None:
+            found = self._remember(form, words, self._match(form, words))
+        return found
+
+    def _remember(self, form: str, words: int, found: list[Rule]) -> list[Rule]:
+        if len(self._verdicts) >= _VERDICTS:  # recent template lines are what recurs; start over
+            self._verdicts.clear()
+        self._verdicts[(form, words)] = found
+        return found
 
     def _match(self, form: str, words: int) -> list[Rule]:
         # The rules that could match, in pack order; the first that matches the whole paragraph is
@@ -518,14 +527,13 @@ class RuleSet:
         masks = self._para_filter.page_masks([forms[i] for i in todo]) if len(todo) > 1 else None
         if masks is None:
             for i in todo:
-                hits[i] = cache[(forms[i], words[i])] = self._match(forms[i], words[i])
+                hits[i] = self.match_paragraph(forms[i], words[i])
         else:
             flat, offsets = _eligible(masks, self._para_max_words, np.array([words[i] for i in todo], dtype=np.int64))
             flat, offsets = flat.tolist(), offsets.tolist()
             for k, i in enumerate(todo):
-                hits[i] = cache[(forms[i], words[i])] = self._match_among(forms[i], flat[offsets[k]:offsets[k + 1]])
-        if len(cache) >= 65536:  # recent template lines are what recurs; start over
-            cache.clear()
+                hits[i] = self._remember(forms[i], words[i],
+                                         self._match_among(forms[i], flat[offsets[k]:offsets[k + 1]]))
         return hits
 
     def _suffix_candidates(self, forms: list[str]) -> list[int] | None:

@@ -502,14 +502,32 @@ def _band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:  # pragma
     return keys
 
 
+def set_signatures(th: np.ndarray, offsets: np.ndarray, n: int, perms: Permutations) -> np.ndarray:
+    """MinHash signatures ``[m, num_perm]`` of the n-shingle sets of ``m`` token-hash lists
+    ``th[offsets[i]:offsets[i + 1]]``, in compiled code: ``signature(shingle_hashes(th_i, n))`` of
+    each (tested equal)."""
+    vals, soff = _shingle_sets(np.ascontiguousarray(th, dtype=np.uint32),
+                               np.ascontiguousarray(offsets, dtype=np.int64), n)
+    return _set_signatures(vals, soff, perms.a, perms.b)
+
+
 def set_band_keys(th: np.ndarray, offsets: np.ndarray, n: int, perms: Permutations, bands: int,
                   rows: int) -> np.ndarray:
     """LSH band keys ``[m, bands]`` of the shingle sets of ``m`` token-hash lists, in compiled code:
     the same as :func:`hash_shingle_sets`, :func:`signatures` and :func:`band_keys` one after the
     other (tested equal)."""
-    vals, soff = _shingle_sets(np.ascontiguousarray(th, dtype=np.uint32),
-                               np.ascontiguousarray(offsets, dtype=np.int64), n)
-    return _band_keys(_set_signatures(vals, soff, perms.a, perms.b), bands, rows)
+    return _band_keys(set_signatures(th, offsets, n, perms), bands, rows)
+
+
+def select_lists(th: np.ndarray, offsets: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The token-hash lists ``which`` (indexes, in that order) of ``th``/``offsets``, as a new
+    concatenation and its offsets."""
+    which = np.asarray(which, dtype=np.int64)
+    counts = offsets[which + 1] - offsets[which]
+    ends = np.cumsum(counts)
+    total = int(ends[-1]) if len(ends) else 0
+    take = np.arange(total, dtype=np.int64) + np.repeat(offsets[which] - (ends - counts), counts)
+    return th[take], np.concatenate(([0], ends)).astype(np.int64)
 
 
 def text_shingle_sets(texts: Sequence[str], n: int, batch: int = 4096) -> tuple[np.ndarray, np.ndarray]:

@@ -40,8 +40,6 @@ def sign_shard(shard_index: int, paths: RunPaths, config: Config, templates_path
     src = paths.staging / "prepared" / name
     site_templates = templates.load_templates(templates_path)
     d = config.dedup
-    pd = config.paragraph_dedup
-    perms = minhash.permutations(d.num_perm, d.seed)
     stats = {"shard": shard_index, "documents": 0, "signed": 0, "template_paragraphs": 0}
     o = config.output
     schema = schemas.signed_schema(d.num_perm)
@@ -51,78 +49,82 @@ def sign_shard(shard_index: int, paths: RunPaths, config: Config, templates_path
         if src.exists():
             pf = pq.ParquetFile(src)
             cols = ["order", "doc_id", "site", "paragraphs", "pindex", "tkeys", "twords"]
-            near_perms = minhash.permutations(dedup.PARAGRAPH_PERM, d.seed)
             for batch in pf.iter_batches(batch_size=2048, columns=cols):
-                c = {name: batch.column(name).to_pylist() for name in cols}
-                n = batch.num_rows
-                texts: list[str] = []
-                flat: list[str] = []  # the kept paragraphs of every document, one after the other
-                doc_par = [0]
-                judged: list[str] = []  # those long enough to judge as exact copies ...
-                doc_judged = [0]
-                near: list[int] = []  # ... and the positions in ``flat`` of those judged as near copies
-                doc_near = [0]
-                pindex, pnear = [], []
-                for r in range(n):
-                    paragraphs, pidx, twords = c["paragraphs"][r], c["pindex"][r], c["twords"][r]
-                    mask = template_mask(c["tkeys"][r], site_templates.get(c["site"][r]))
-                    n_template = sum(mask)
-                    stats["template_paragraphs"] += n_template
-                    keep = [i for i, m in enumerate(mask) if not m] if n_template else range(len(mask))
-                    paras = [paragraphs[i] for i in keep]
-                    texts.append("\n\n".join(paras))
-                    jindex, nindex = [], []
-                    if pd.enabled:
-                        base = len(flat)
-                        for k, i in enumerate(keep):
-                            w = twords[i]  # len(paragraph.split())
-                            if w >= pd.min_words:
-                                judged.append(paragraphs[i])
-                                jindex.append(pidx[i])
-                            if pd.near and w >= pd.near_min_words:
-                                nindex.append(pidx[i])
-                                near.append(base + k)
-                    flat.extend(paras)
-                    doc_par.append(len(flat))
-                    doc_judged.append(len(judged))
-                    doc_near.append(len(near))
-                    pindex.append(jindex)
-                    pnear.append(nindex)
-                # The batch's token hashes at once; a text's tokens are its paragraphs' tokens one
-                # after the other (no token spans the blank line): = text_token_hashes(text), tested.
-                th, offsets = minhash.texts_token_hashes(flat)
-                doc_tokens = offsets[np.array(doc_par, dtype=np.int64)]
-                n_words = np.diff(doc_tokens)
-                signed = (n_words >= d.min_words) if d.enabled else np.zeros(n, dtype=bool)
-                sigs = np.zeros((n, d.num_perm), dtype=np.uint32)
-                if signed.any():  # = signature(shingle_hashes(th of the text)) of each signed text
-                    vals, soff = minhash._shingle_sets(th, doc_tokens, d.shingle_words)
-                    sigs[signed] = minhash._set_signatures(vals, soff, perms.a, perms.b)[signed]
-                hashes = repeats.paragraph_hashes(judged)
-                phash = [hashes[doc_judged[r]:doc_judged[r + 1]] for r in range(n)]
-                if near:  # dedup.paragraph_band_keys of their shingle sets, in one compiled call
-                    sel = np.array(near, dtype=np.int64)
-                    counts = offsets[sel + 1] - offsets[sel]
-                    ends = np.cumsum(counts)
-                    take = np.arange(int(ends[-1]), dtype=np.int64) + np.repeat(offsets[sel] - (ends - counts), counts)
-                    keys = minhash.set_band_keys(th[take], np.concatenate(([0], ends)), pd.near_shingle_words,
-                                                 near_perms, dedup.PARAGRAPH_BANDS, dedup.PARAGRAPH_ROWS).ravel()
-                else:
-                    keys = _NO_KEYS
-                stats["documents"] += n
-                stats["signed"] += int(signed.sum())
-                key_offsets = (np.array(doc_near, dtype=np.int64) * dedup.PARAGRAPH_BANDS).astype(np.int32)
-                sink.write_table(pa.table({
-                    "order": pa.array(c["order"], pa.int64()),
-                    "doc_id": pa.array(c["doc_id"], pa.string()),
-                    "text": pa.array(texts, pa.string()),
-                    "n_words": pa.array(n_words.astype(np.int32)),
-                    "signature": pa.FixedSizeListArray.from_arrays(pa.array(sigs.ravel()), d.num_perm,
-                                                                   mask=pa.array(np.logical_not(signed))),
-                    "phash": pa.array(phash, pa.list_(pa.uint64())),
-                    "pindex": pa.array(pindex, pa.list_(pa.int32())),
-                    "pnear": pa.array(pnear, pa.list_(pa.int32())),
-                    "pkeys": pa.ListArray.from_arrays(pa.array(key_offsets), pa.array(keys)),
-                }, schema=schema))
+                sink.write_table(sign_batch({col: batch.column(col).to_pylist() for col in cols},
+                                            site_templates, config, stats))
     stats["seconds"] = time.perf_counter() - t0
     return stats
+
+
+def sign_batch(c: dict[str, list[Any]], site_templates: dict[str, dict[int, int]], config: Config,
+               stats: dict[str, Any]) -> pa.Table:
+    """The signed rows of a batch of prepared documents (``c``: their columns as lists), computed
+    for the whole batch at once: one pass for the token hashes of every kept paragraph, then the
+    documents' signatures, the exact keys of the paragraphs long enough to judge and the band keys
+    of those judged as near copies. Each row equals its document's own definitions (tested)."""
+    d, pd = config.dedup, config.paragraph_dedup
+    n = len(c["order"])
+    texts: list[str] = []
+    flat: list[str] = []  # the kept paragraphs of every document, one after the other
+    doc_par = [0]
+    judged: list[str] = []  # those long enough to judge as exact copies ...
+    doc_judged = [0]
+    near: list[int] = []  # ... and the positions in ``flat`` of those judged as near copies
+    doc_near = [0]
+    pindex, pnear = [], []
+    for r in range(n):
+        paragraphs, pidx, twords = c["paragraphs"][r], c["pindex"][r], c["twords"][r]
+        mask = template_mask(c["tkeys"][r], site_templates.get(c["site"][r]))
+        n_template = sum(mask)
+        stats["template_paragraphs"] += n_template
+        keep = [i for i, m in enumerate(mask) if not m] if n_template else range(len(mask))
+        paras = [paragraphs[i] for i in keep]
+        texts.append("\n\n".join(paras))
+        jindex, nindex = [], []
+        if pd.enabled:
+            base = len(flat)
+            for k, i in enumerate(keep):
+                w = twords[i]  # len(paragraph.split())
+                if w >= pd.min_words:
+                    judged.append(paragraphs[i])
+                    jindex.append(pidx[i])
+                if pd.near and w >= pd.near_min_words:
+                    nindex.append(pidx[i])
+                    near.append(base + k)
+        flat.extend(paras)
+        doc_par.append(len(flat))
+        doc_judged.append(len(judged))
+        doc_near.append(len(near))
+        pindex.append(jindex)
+        pnear.append(nindex)
+    # A text's tokens are its paragraphs' tokens one after the other (no token spans the blank
+    # line): = text_token_hashes(text), tested.
+    th, offsets = minhash.texts_token_hashes(flat)
+    doc_tokens = offsets[np.array(doc_par, dtype=np.int64)]
+    n_words = np.diff(doc_tokens)
+    signed = (n_words >= d.min_words) if d.enabled else np.zeros(n, dtype=bool)
+    sigs = np.zeros((n, d.num_perm), dtype=np.uint32)
+    if signed.any():
+        sigs[signed] = minhash.set_signatures(th, doc_tokens, d.shingle_words,
+                                              minhash.permutations(d.num_perm, d.seed))[signed]
+    hashes = repeats.paragraph_hashes(judged)
+    keys = _NO_KEYS
+    if near:  # dedup.paragraph_band_keys of their shingle sets, in one compiled call
+        keys = minhash.set_band_keys(*minhash.select_lists(th, offsets, np.array(near)), pd.near_shingle_words,
+                                     minhash.permutations(dedup.PARAGRAPH_PERM, d.seed), dedup.PARAGRAPH_BANDS,
+                                     dedup.PARAGRAPH_ROWS).ravel()
+    stats["documents"] += n
+    stats["signed"] += int(signed.sum())
+    key_offsets = (np.array(doc_near, dtype=np.int64) * dedup.PARAGRAPH_BANDS).astype(np.int32)
+    return pa.table({
+        "order": pa.array(c["order"], pa.int64()),
+        "doc_id": pa.array(c["doc_id"], pa.string()),
+        "text": pa.array(texts, pa.string()),
+        "n_words": pa.array(n_words.astype(np.int32)),
+        "signature": pa.FixedSizeListArray.from_arrays(pa.array(sigs.ravel()), d.num_perm,
+                                                       mask=pa.array(np.logical_not(signed))),
+        "phash": pa.array([hashes[doc_judged[r]:doc_judged[r + 1]] for r in range(n)], pa.list_(pa.uint64())),
+        "pindex": pa.array(pindex, pa.list_(pa.int32())),
+        "pnear": pa.array(pnear, pa.list_(pa.int32())),
+        "pkeys": pa.ListArray.from_arrays(pa.array(key_offsets), pa.array(keys)),
+    }, schema=schemas.signed_schema(d.num_perm))

@@ -57,7 +57,6 @@ _WORD_RUN = re.compile(r"\w+")
 _DATE_NAMES = frozenset(_MONTHS.split("|") + _DAYS.split("|"))
 
 
-_HAS_DIGIT = re.compile(r"[0-9]")
 # minhash.BLANK_NON_WORD with "\n" kept and every ASCII digit made "0", for bytes.translate
 _FORM_BYTES = bytes(0x0A if c == 0x0A else 0x30 if 0x30 <= c <= 0x39 else minhash.BLANK_NON_WORD[c] for c in range(256))
 
@@ -67,36 +66,16 @@ def template_forms(paragraphs: Sequence[str]) -> list[str]:
     run (the pattern's ``\\b`` on both sides), digits fold within a run, and what is left are the
     runs split at "_" joined by one space (tested equal to :func:`template_form`).
 
-    A paragraph that is ASCII without "_" once typographic punctuation is blanked has its runs cut
-    by a byte translation and a split, its date words swapped in one pass and its digits folded by
-    one substitution."""
+    The paragraphs that are ASCII without "_" or "\\n" once typographic punctuation is blanked are
+    formed together (:func:`_ascii_forms`); the others word by word."""
+    blanked = [minhash.ascii_without_typography(p) for p in paragraphs]
+    fast = [i for i, b in enumerate(blanked) if b is not None and "_" not in b and "\n" not in b]
+    out: list[str] = [None] * len(paragraphs)  # type: ignore[list-item]
+    for i, form in zip(fast, _ascii_forms([blanked[i] for i in fast]), strict=True):  # type: ignore[misc]
+        out[i] = form
     names = _DATE_NAMES
-    if len(paragraphs) > 1:
-        joined = "\n".join(paragraphs)
-        s = minhash.ascii_without_typography(joined)
-        if s is not None and "_" not in s and joined.count("\n") == len(paragraphs) - 1:
-            # All at once: one lower-casing and one translation for the page (non-word characters to
-            # spaces but "\n", digits to "0"), runs of "0" collapsed, then cut at the "\n" (a digit run
-            # never spans it, a date name has no digit).
-            t = s.lower().encode("ascii").translate(_FORM_BYTES).decode("ascii")
-            while "00" in t:
-                t = t.replace("00", "0")
-            out = []
-            for line in t.split("\n"):
-                words = line.split()
-                if not names.isdisjoint(words):
-                    words = ["D" if w in names else w for w in words]
-                out.append(" ".join(words))
-            return out
-    out = []
-    for p in paragraphs:
-        s = minhash.ascii_without_typography(p)
-        if s is not None and "_" not in s:
-            words = s.lower().encode("ascii").translate(minhash.BLANK_NON_WORD).decode("ascii").split()
-            if not names.isdisjoint(words):
-                words = ["D" if w in names else w for w in words]
-            form = " ".join(words)
-            out.append(_DIGITS.sub("0", form) if _HAS_DIGIT.search(form) else form)
+    for i, p in enumerate(paragraphs):
+        if out[i] is not None:
             continue
         words = []
         for t in _WORD_RUN.findall(p.casefold()):
@@ -106,6 +85,26 @@ def template_forms(paragraphs: Sequence[str]) -> list[str]:
                 words.append(t)
             else:
                 words.extend(x for x in _DIGITS.sub("0", t).split("_") if x)
+        out[i] = " ".join(words)
+    return out
+
+
+def _ascii_forms(texts: list[str]) -> list[str]:
+    """Template forms of ASCII texts without "_" or "\\n", all at once: joined by "\\n", one
+    lower-casing and one byte translation (non-word characters to spaces but "\\n", digits to "0"),
+    runs of "0" collapsed, then cut at the "\\n" (a digit run never spans it, a date name has no
+    digit) and the date words swapped."""
+    if not texts:
+        return []
+    t = "\n".join(texts).lower().encode("ascii").translate(_FORM_BYTES).decode("ascii")
+    while "00" in t:
+        t = t.replace("00", "0")
+    names = _DATE_NAMES
+    out = []
+    for line in t.split("\n"):
+        words = line.split()
+        if not names.isdisjoint(words):
+            words = ["D" if w in names else w for w in words]
         out.append(" ".join(words))
     return out
 

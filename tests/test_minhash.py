@@ -174,3 +174,23 @@ def test_text_shingle_sets_and_pair_jaccard_equal_the_plain_functions(texts, n):
     a, b = np.triu_indices(len(texts))
     assert minhash.jaccard_pairs(values, offsets, a, b).tolist() == [
         minhash.exact_jaccard(sets[x], sets[y]) for x, y in zip(a.tolist(), b.tolist())]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 50), max_size=30), max_size=10), st.sampled_from([1, 3, 5]),
+       st.lists(st.integers(0, 9), max_size=8))
+def test_set_signatures_and_selected_lists_equal_text_by_text(token_lists, n, pick):
+    """The signatures of many token-hash lists in one call are each list's own signature; a
+    selection of lists is those lists, in the order asked."""
+    perms = minhash.permutations(32, 3)
+    th = np.array([t * 2654435761 % 2**32 for toks in token_lists for t in toks], dtype=np.uint32)
+    offsets = np.concatenate(([0], np.cumsum([len(t) for t in token_lists]))).astype(np.int64)
+    sigs = minhash.set_signatures(th, offsets, n, perms)
+    for i in range(len(token_lists)):
+        own = th[offsets[i]:offsets[i + 1]]
+        assert np.array_equal(sigs[i], minhash.signature(minhash.shingle_hashes(own, n), perms))
+    which = [k for k in pick if k < len(token_lists)]
+    sel, sel_off = minhash.select_lists(th, offsets, np.array(which, dtype=np.int64))
+    assert len(sel_off) == len(which) + 1
+    for j, k in enumerate(which):
+        assert np.array_equal(sel[sel_off[j]:sel_off[j + 1]], th[offsets[k]:offsets[k + 1]])
