@@ -77,6 +77,11 @@ class Rule:
     block: str | None = None  # "to_end": a section header, the rest of the page goes too; "list": so do the short lines under it
     block_max_words: int = 16
     block_max_items: int = 12
+    # "to_end": the share of the page's body text that must come before the header.
+    block_min_share: float = 0.5
+    # The rule applies only on pages where it matches at least this many paragraphs (a signal that
+    # means something only when it recurs, such as the 'Name says:' line over every comment).
+    min_count: int = 1
     examples: tuple[str, ...] = ()
     counter_examples: tuple[str, ...] = ()
     example_results: tuple[str, ...] = ()
@@ -119,6 +124,12 @@ def load_pack(path: Path) -> RulePack:
         block = r.get("block")
         if block not in (None, "to_end", "list"):
             raise RuleError(f"{path}: {rid}: block must be 'to_end' or 'list'")
+        share = float(r.get("block_min_share", 0.5))
+        if not 0.0 <= share <= 1.0:
+            raise RuleError(f"{path}: {rid}: block_min_share must be between 0 and 1")
+        min_count = int(r.get("min_count", 1))
+        if min_count < 1:
+            raise RuleError(f"{path}: {rid}: min_count must be at least 1")
         try:
             regex = re.compile(r["pattern"], re.IGNORECASE)
         except (KeyError, re.error) as e:
@@ -131,7 +142,7 @@ def load_pack(path: Path) -> RulePack:
                 mode=mode, max_words=int(r.get("max_words", DEFAULT_MAX_WORDS)),
                 min_run=int(r.get("min_run", 1)), where=where, block=block,
                 block_max_words=int(r.get("block_max_words", 16)), block_max_items=int(r.get("block_max_items", 12)),
-                examples=tuple(r.get("examples", ())), counter_examples=tuple(r.get("counter_examples", ())),
+                block_min_share=share, min_count=min_count, examples=tuple(r.get("examples", ())), counter_examples=tuple(r.get("counter_examples", ())),
                 example_results=tuple(r.get("example_results", ())), regex=regex,
             )
         )
@@ -486,7 +497,7 @@ class RuleSet:
             first = self._para[k]
             if not first.regex.fullmatch(form):
                 continue
-            if first.where == "any" and first.min_run == 1:
+            if first.where == "any" and first.min_run == 1 and first.min_count == 1:
                 return [first]
             # The first hit has constraints to check: collect every later matching rule too.
             return [first] + [self._para[i] for i in cands[j + 1:] if self._para[i].regex.fullmatch(form)]
@@ -499,7 +510,7 @@ class RuleSet:
             return []
         k = int(m.lastgroup[1:])  # type: ignore[index]
         first = self._para[k]
-        if first.max_words >= words and first.where == "any" and first.min_run == 1:
+        if first.max_words >= words and first.where == "any" and first.min_run == 1 and first.min_count == 1:
             return [first]
         return [r for r in self._para[k:] if r.max_words >= words and r.regex.fullmatch(form)]
 
@@ -591,6 +602,7 @@ class RuleSet:
         suffix_masks = self._suffix_candidates(forms)
         blocks: list[tuple[int, Rule]] = []
         runs: dict[tuple[str, int], int] = {}
+        counts: Counter[str] | None = None
         for i in range(n):
             cands = hits[i]
             chosen = None
@@ -603,6 +615,11 @@ class RuleSet:
                         continue
                 if r.min_run > 1 and _run_length(forms, i, r, runs) < r.min_run:
                     continue
+                if r.min_count > 1:
+                    if counts is None:
+                        counts = Counter(h.id for found in hits for h in found if h.min_count > 1)
+                    if counts[r.id] < r.min_count:
+                        continue
                 chosen = r
                 break
             if chosen is not None:
@@ -645,12 +662,22 @@ class RuleSet:
             starts[i] = before
             before += n
         section_rules = Counter(rule.id for _, rule in blocks if rule.block == "to_end")
+        tried: set[str] = set()
         for i, rule in blocks:
             if rule.block == "to_end":
                 # Only a single section header that follows the article: most of the page's body
-                # text before it, and no second header of its kind (a listing page shows one per
-                # teaser; a share bar above the article may carry a comment counter).
-                if not total or starts[i] < total * 0.5 or section_rules[rule.id] > 1:
+                # text before it (``block_min_share``), and no second header of its kind (a listing
+                # page shows one per teaser; a share bar above the article may carry a comment
+                # counter). A rule that must recur (``min_count``) marks its section where it
+                # first occurs: a forum thread, whose first post is signed like the rest near the
+                # top of the page, keeps its posts.
+                if rule.min_count > 1:
+                    if rule.id in tried:
+                        continue
+                    tried.add(rule.id)
+                elif section_rules[rule.id] > 1:
+                    continue
+                if not total or starts[i] < total * rule.block_min_share:
                     continue
                 for j in range(i + 1, len(paragraphs)):
                     if out[j] is not None:

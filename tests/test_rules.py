@@ -37,8 +37,8 @@ def test_examples_removed_by_their_rule(rule):
     assert len(rule.examples) >= 2, "every rule documents at least two examples"
     for i, ex in enumerate(rule.examples):
         paras = [ex]
-        if rule.min_run > 1:
-            paras = [ex] * rule.min_run
+        if rule.min_run > 1 or rule.min_count > 1:
+            paras = [ex] * max(rule.min_run, rule.min_count)
         if rule.where in ("tail", "edge"):
             paras = ["An article sentence that is long enough to be content, nothing else here."] * 6 + paras
         out, removals = RULES.apply("d", paras)
@@ -156,6 +156,49 @@ def test_comment_header_early_or_repeated_is_not_a_section():
     listing = ARTICLE + ["4 Comments", ARTICLE[1], "7 Comments", ARTICLE[2]]
     out, rem = RULES.apply("d", listing)
     assert out[-1] == ARTICLE[2] and out[-3] == ARTICLE[1]
+
+
+COMMENTS = [
+    "Amy says", "Brilliant piece, I had no idea the channel was in such a state.",
+    "Tom Baker says:", "My father fished out of that harbour for forty years and never saw it this bad. "
+    "The council has ignored the silt for too long and the crews have paid for it every single winter.",
+    "Jill says", "Thank you both! We will follow the works and report back.",
+    "Kathy Owen says: July 15, 2026 at 9:12 am", "Any news on the permit?",
+]
+
+
+def test_signed_comments_go_as_a_section_even_when_longer_than_the_article():
+    short_article = ARTICLE[:2]  # one body paragraph: the comments carry more text than the article
+    out, rem = RULES.apply("d", short_article + COMMENTS)
+    assert out[: len(short_article)] == short_article
+    assert all(p is None for p in out[len(short_article):])
+    assert {r.rule for r in rem} == {"comments/attribution"}
+    assert rem[0].paragraph_index == len(short_article) and rem[0].detail.startswith("The line that signs")
+    assert rem[-1].detail == "in the section under 'Amy says'"
+
+
+def test_signatures_count_only_when_they_recur():
+    two = COMMENTS[:4]  # two signed lines: an interview's 'Name says' is not a comment list
+    out, rem = RULES.apply("d", ARTICLE + two)
+    assert rem == [] and out == ARTICLE + two
+    out, rem = RULES.apply("d", ARTICLE + COMMENTS[:6])
+    assert [p for p in out if p is not None] == ARTICLE
+
+
+def test_signed_posts_from_the_top_of_the_page_are_a_thread_not_a_comment_section():
+    thread = ["Harbour dredging: any news?"] + COMMENTS + ARTICLE[1:3]
+    out, rem = RULES.apply("d", thread)
+    # The signatures themselves go; the posts and what follows them stay.
+    assert {r.paragraph_index for r in rem} == {1, 3, 5, 7}
+    assert [p for p in out if p is not None] == [thread[0]] + COMMENTS[1::2] + ARTICLE[1:3]
+
+
+def test_block_min_share_and_min_count_are_validated(tmp_path):
+    bad = tmp_path / "x.toml"
+    for field, value in (("block_min_share", "1.5"), ("min_count", "0")):
+        bad.write_text(f'[pack]\nid = "x"\nversion = 1\n[[rule]]\nid = "x/a"\npattern = "a"\n{field} = {value}\n')
+        with pytest.raises(RuleError, match=field):
+            load_pack(bad)
 
 
 def test_related_links_listed_under_a_header_go_with_it():
