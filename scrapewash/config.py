@@ -82,6 +82,10 @@ class RepeatsConfig(_Section):
         description="'any': remove every repeat; 'copies': only repeated blocks, immediate repeats and "
         "repeats in the page head (keeps a question asked of every interviewee).",
     )
+    min_block: int = Field(
+        2, ge=2, description="With scope 'copies': how many consecutive paragraphs, repeated in the same "
+        "order, make a copied block.",
+    )
     near: bool = Field(True, description="Also remove near-exact repeats (MinHash on word shingles).")
     near_threshold: float = Field(
         0.8, gt=0, le=1, description="Jaccard similarity from which a paragraph counts as a near repeat."

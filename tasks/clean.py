@@ -37,7 +37,7 @@ class Cleaner:
         r = self.config.repeats
         if r.enabled:
             current, found = repeats.remove_repeats(raw.doc_id, current, r.near, r.near_threshold,
-                                                    r.near_min_words, r.min_words, r.scope)
+                                                    r.near_min_words, r.min_words, r.scope, r.min_block)
             removals.extend(found)
         if self.model is not None:
             current, found = content.judge(raw.doc_id, current, self.model, self.threshold,

@@ -90,6 +90,7 @@ def remove_repeats(
     near_min_words: int = 8,
     min_words: int = 1,
     scope: str = "any",
+    min_block: int = 2,
 ) -> tuple[list[str | None], list[Removal]]:
     """Drop paragraphs that repeat an earlier kept paragraph of the same document.
 
@@ -100,7 +101,7 @@ def remove_repeats(
     labels) are structure, not repetition.
 
     ``scope="copies"`` removes only what a scraper's copying produces: a block of
-    two or more consecutive paragraphs repeated in the same order, a paragraph
+    ``min_block`` or more consecutive paragraphs repeated in the same order, a paragraph
     repeated right after itself, or one repeated within
     the page's head (a headline printed twice). A question asked of every
     interviewee or a dish on every day of a meal plan stays.
@@ -128,22 +129,38 @@ def remove_repeats(
         removals.extend(_near_repeats(doc_id, out, near_threshold, near_min_words))
         removals.sort(key=lambda r: r.paragraph_index or 0)
     if scope == "copies" and removals:
-        removals = _only_copies(removals, out, paragraphs)
+        removals = _only_copies(removals, out, paragraphs, min_block=min_block)
     return out, removals
 
 
 def _only_copies(removals: list[Removal], out: list[str | None], paragraphs: list[str | None],
-                 head: int = 5, max_prints: int = 3) -> list[Removal]:
+                 head: int = 5, max_prints: int = 3, min_block: int = 2) -> list[Removal]:
     """Keep the removals that look like a scraper's copy; put the other paragraphs back."""
     by_index = {r.paragraph_index: r for r in removals}
 
-    def in_block(r: Removal) -> bool:
+    def follows(r: Removal) -> Removal | None:
+        """The removal right after ``r`` if it repeats the paragraph right after ``r``'s original."""
         i, j = r.paragraph_index, r.duplicate_of_paragraph
-        for d in (-1, 1):
-            other = by_index.get(_next_present(paragraphs, i, d))  # type: ignore[arg-type]
-            if other is not None and other.duplicate_of_paragraph == _next_present(paragraphs, j, d):  # type: ignore[arg-type]
-                return True
-        return False
+        other = by_index.get(_next_present(paragraphs, i, 1))  # type: ignore[arg-type]
+        if other is not None and other.duplicate_of_paragraph == _next_present(paragraphs, j, 1):  # type: ignore[arg-type]
+            return other
+        return None
+
+    # Runs of consecutive repeats whose originals are consecutive too: the copied blocks.
+    block_len: dict[int | None, int] = {}
+    after = {id(r): follows(r) for r in removals}
+    starts = {id(r) for r in removals} - {id(n) for n in after.values() if n is not None}
+    for r in removals:
+        if id(r) not in starts:
+            continue
+        run = [r]
+        while (n := after[id(run[-1])]) is not None and len(run) <= len(removals):
+            run.append(n)
+        for x in run:
+            block_len[x.paragraph_index] = len(run)
+
+    def in_block(r: Removal) -> bool:
+        return block_len.get(r.paragraph_index, 1) >= min_block
 
     # How often each original is printed: a scraper's copy prints a block two or three times; a
     # label that returns in every section of the page ("Meal 1", "Eat every 2-3 hours") is structure.
