@@ -75,6 +75,24 @@ def test_copies_scope_keeps_labels_that_return_in_every_section():
     assert [r.paragraph_index for r in rem] == list(range(13, 20))
 
 
+def test_copies_scope_min_block_sets_how_long_a_copied_block_is():
+    intro = [f"Introduction paragraph {w} of the plan, which explains how the days are built." for w in "abcdef"]
+    pair = ["Asparagus and eggs with sweet potato and a slice of whole-grain toast",
+            "Portion Fix Containers: 1 Green, 1 Purple, 1 Red, 1 tsp."]
+    triple = ["Chicken zoodles with edamame", "Portion Fix Containers: 1 Green, 2 Red, 1 Yellow",
+              "Beachbody Performance Recharge, 1 tsp. nut butter"]
+    x, y, z = (f"Day {d} brings its own advice on sleep, water and rest, in a paragraph of its own." for d in "xyz")
+    paras = intro + pair + [x] + pair + [y] + triple + [z] + triple
+    assert len(paras) == 19
+    out, rem = remove_repeats("d", list(paras), scope="copies")
+    assert [(r.paragraph_index, r.duplicate_of_paragraph) for r in rem] == [
+        (9, 6), (10, 7), (16, 12), (17, 13), (18, 14)]
+    # from three: the pair served again stays, the block of three printed again goes
+    out, rem = remove_repeats("d", list(paras), scope="copies", min_block=3)
+    assert [r.paragraph_index for r in rem] == [16, 17, 18]
+    assert out[9:11] == pair and out[16:] == [None] * 3
+
+
 _ATOMS = ["word", "Word", "WORD", "_", "a_b", "12", "é", "İ", "K", "ß", "ſ", "’", "“", "”", "—", "–", "…", "\u00a0",
           "•", "·", "©", "®", " ", "  ", "\t", ".", ",", "'", "-", "\x00", "\x1c", "ǅ", "\u2028", "漢", "Σ"]
 
