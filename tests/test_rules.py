@@ -193,6 +193,19 @@ def test_signed_posts_from_the_top_of_the_page_are_a_thread_not_a_comment_sectio
     assert [p for p in out if p is not None] == [thread[0]] + COMMENTS[1::2] + ARTICLE[1:3]
 
 
+def test_a_comment_list_title_needs_less_article_before_it_than_a_bare_counter():
+    short_article = ARTICLE[:2]
+    comments = [COMMENTS[3], "I have fished out of that harbour for years and the silt has never been this bad, "
+                "the council should have acted long before the boats started running aground in June."]
+    out, rem = RULES.apply("d", short_article + ["Top Rated Comments"] + comments)
+    assert out[: len(short_article)] == short_article and all(p is None for p in out[len(short_article):])
+    assert rem[-1].detail == "in the section under 'Top Rated Comments'"
+    # A bare counter could sit in a share bar: it needs half of the body text before it.
+    out, rem = RULES.apply("d", short_article + ["3 Comments"] + comments)
+    assert [r.paragraph_index for r in rem] == [len(short_article)]
+    assert out[len(short_article) + 1:] == comments
+
+
 def test_block_min_share_and_min_count_are_validated(tmp_path):
     bad = tmp_path / "x.toml"
     for field, value in (("block_min_share", "1.5"), ("min_count", "0")):
