@@ -112,8 +112,8 @@ def stage_micro(path: Path, sample_mb: float) -> dict[str, Any]:
     rules = boilerplate.load_rules()
     ruled = timed("rules", lambda pb: rules.apply("d", pb[0]), split)
     r = cfg.repeats
-    rep = timed("in-page repeats", lambda c: repeats.remove_repeats("d", c[0], r.near, r.near_threshold,
-                                                                     r.near_min_words, r.min_words, r.scope, r.min_block), ruled)
+    rep = timed("in-page repeats", lambda c: repeats.remove_repeats(
+        "d", c[0], r.near, r.near_threshold, r.near_min_words, r.min_words, r.scope, r.min_block), ruled)
     model = content.load_model(cfg.content.model)
     thr = model.default_threshold
     c = cfg.content

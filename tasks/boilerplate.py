@@ -79,8 +79,9 @@ class Rule:
     block_max_items: int = 12
     # "to_end": the share of the page's body text that must come before the header.
     block_min_share: float = 0.5
-    # The rule applies only on pages where it matches at least this many paragraphs (a signal that
-    # means something only when it recurs, such as the 'Name says:' line over every comment).
+    # The rule applies only on pages where it matches at least this many paragraphs that no earlier
+    # rule takes (a signal that means something only when it recurs, such as the 'Name says:' line
+    # over every comment).
     min_count: int = 1
     examples: tuple[str, ...] = ()
     counter_examples: tuple[str, ...] = ()
@@ -95,6 +96,14 @@ class RulePack:
     description: str
     rules: tuple[Rule, ...]
     path: str
+
+
+def _number(rule: dict, key: str, default: float, kind: type, where: str):  # type: ignore[no-untyped-def]
+    """A numeric field of a rule, or a RuleError that names the pack, the rule and the field."""
+    value = rule.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or (kind is int and value != int(value)):
+        raise RuleError(f"{where}: {key} must be {'an integer' if kind is int else 'a number'}, not {value!r}")
+    return kind(value)
 
 
 def load_pack(path: Path) -> RulePack:
@@ -124,10 +133,10 @@ def load_pack(path: Path) -> RulePack:
         block = r.get("block")
         if block not in (None, "to_end", "list"):
             raise RuleError(f"{path}: {rid}: block must be 'to_end' or 'list'")
-        share = float(r.get("block_min_share", 0.5))
+        share = _number(r, "block_min_share", 0.5, float, f"{path}: {rid}")
         if not 0.0 <= share <= 1.0:
             raise RuleError(f"{path}: {rid}: block_min_share must be between 0 and 1")
-        min_count = int(r.get("min_count", 1))
+        min_count = _number(r, "min_count", 1, int, f"{path}: {rid}")
         if min_count < 1:
             raise RuleError(f"{path}: {rid}: min_count must be at least 1")
         try:
@@ -139,10 +148,12 @@ def load_pack(path: Path) -> RulePack:
         rules.append(
             Rule(
                 id=rid, pack=pid, description=str(r.get("description", "")), pattern=r["pattern"],
-                mode=mode, max_words=int(r.get("max_words", DEFAULT_MAX_WORDS)),
-                min_run=int(r.get("min_run", 1)), where=where, block=block,
-                block_max_words=int(r.get("block_max_words", 16)), block_max_items=int(r.get("block_max_items", 12)),
-                block_min_share=share, min_count=min_count, examples=tuple(r.get("examples", ())), counter_examples=tuple(r.get("counter_examples", ())),
+                mode=mode, max_words=_number(r, "max_words", DEFAULT_MAX_WORDS, int, f"{path}: {rid}"),
+                min_run=_number(r, "min_run", 1, int, f"{path}: {rid}"), where=where, block=block,
+                block_max_words=_number(r, "block_max_words", 16, int, f"{path}: {rid}"),
+                block_max_items=_number(r, "block_max_items", 12, int, f"{path}: {rid}"),
+                block_min_share=share, min_count=min_count,
+                examples=tuple(r.get("examples", ())), counter_examples=tuple(r.get("counter_examples", ())),
                 example_results=tuple(r.get("example_results", ())), regex=regex,
             )
         )

@@ -136,31 +136,24 @@ def remove_repeats(
 def _only_copies(removals: list[Removal], out: list[str | None], paragraphs: list[str | None],
                  head: int = 5, max_prints: int = 3, min_block: int = 2) -> list[Removal]:
     """Keep the removals that look like a scraper's copy; put the other paragraphs back."""
-    by_index = {r.paragraph_index: r for r in removals}
+    def follows(prev: Removal, r: Removal) -> bool:
+        """Whether ``r`` repeats the paragraph right after the one ``prev`` repeats, right after ``prev``."""
+        i, j = prev.paragraph_index, prev.duplicate_of_paragraph
+        return (r.paragraph_index == _next_present(paragraphs, i, 1)  # type: ignore[arg-type]
+                and r.duplicate_of_paragraph == _next_present(paragraphs, j, 1))  # type: ignore[arg-type]
 
-    def follows(r: Removal) -> Removal | None:
-        """The removal right after ``r`` if it repeats the paragraph right after ``r``'s original."""
-        i, j = r.paragraph_index, r.duplicate_of_paragraph
-        other = by_index.get(_next_present(paragraphs, i, 1))  # type: ignore[arg-type]
-        if other is not None and other.duplicate_of_paragraph == _next_present(paragraphs, j, 1):  # type: ignore[arg-type]
-            return other
-        return None
-
-    # Runs of consecutive repeats whose originals are consecutive too: the copied blocks.
-    block_len: dict[int | None, int] = {}
-    after = {id(r): follows(r) for r in removals}
-    starts = {id(r) for r in removals} - {id(n) for n in after.values() if n is not None}
+    # Runs of consecutive repeats whose originals are consecutive too: the copied blocks. Removals
+    # are in paragraph order and only at kept paragraphs, so a block's next copy is the next removal.
+    runs: list[list[Removal]] = []
     for r in removals:
-        if id(r) not in starts:
-            continue
-        run = [r]
-        while (n := after[id(run[-1])]) is not None and len(run) <= len(removals):
-            run.append(n)
-        for x in run:
-            block_len[x.paragraph_index] = len(run)
+        if runs and follows(runs[-1][-1], r):
+            runs[-1].append(r)
+        else:
+            runs.append([r])
+    block_len = {x.paragraph_index: len(run) for run in runs for x in run}
 
     def in_block(r: Removal) -> bool:
-        return block_len.get(r.paragraph_index, 1) >= min_block
+        return block_len[r.paragraph_index] >= min_block
 
     # How often each original is printed: a scraper's copy prints a block two or three times; a
     # label that returns in every section of the page ("Meal 1", "Eat every 2-3 hours") is structure.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -91,6 +92,32 @@ def test_copies_scope_min_block_sets_how_long_a_copied_block_is():
     out, rem = remove_repeats("d", list(paras), scope="copies", min_block=3)
     assert [r.paragraph_index for r in rem] == [16, 17, 18]
     assert out[9:11] == pair and out[16:] == [None] * 3
+
+
+def test_min_block_setting_reaches_the_cleaning_stage():
+    """``[repeats] min_block`` from the configuration is what the cleaner (the prepare task's
+    function) applies; a block shorter than 2 is refused when the configuration is read."""
+    import pydantic
+
+    from scrapewash.config import Config
+    from scrapewash.records import RawDocument
+    from scrapewash.tasks.clean import Cleaner
+
+    intro = [f"Introduction paragraph {w} of the plan, which explains how the days are built." for w in "abcdef"]
+    pair = ["Asparagus and eggs with sweet potato and a slice of whole-grain toast",
+            "Portion Fix Containers: 1 Green, 1 Purple, 1 Red, 1 tsp."]
+    x = "Day two brings its own advice on sleep, water and rest, in a paragraph of its own."
+    text = "\n\n".join(intro + pair + [x] + pair)
+    raw = RawDocument("p", text, "plan.txt", "plan.txt", 0)
+
+    def repeated(cfg: dict) -> list[int]:
+        doc = Cleaner(Config.model_validate({"content": {"enabled": False}, **cfg})).clean(raw)
+        return [r.paragraph_index for r in doc.removals if r.reason == "repeated_paragraph"]
+
+    assert repeated({}) == [9, 10]
+    assert repeated({"repeats": {"min_block": 3}}) == []
+    with pytest.raises(pydantic.ValidationError, match="min_block"):
+        Config.model_validate({"repeats": {"min_block": 1}})
 
 
 _ATOMS = ["word", "Word", "WORD", "_", "a_b", "12", "é", "İ", "K", "ß", "ſ", "’", "“", "”", "—", "–", "…", "\u00a0",
