@@ -38,7 +38,7 @@ from scrapewash.records import Removal
 from scrapewash.tasks.boilerplate import _ASCII_CASE_TWINS  # letters matching ASCII only ignoring case
 
 MODELS_DIR = Path(__file__).with_name("models")
-DEFAULT_MODEL = "content-v2"
+DEFAULT_MODEL = "content-v3"
 
 _WORD = re.compile(r"\w+")
 _SENT_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
@@ -142,9 +142,28 @@ class _Line(NamedTuple):
     split_words: int  # len(text.split())
 
 
+# Scripts written without spaces between words (Chinese characters, Japanese kana): a line's word
+# count adds one word per two of their characters, so that a Chinese or Japanese sentence counts about
+# as many words as its translation and its length signals (long line, protected line) mean the same as
+# in space-separated languages. ``\w+`` alone sees "報道によると、今回販売されたのは" as two words.
+_UNSPACED_RANGES = ((0x3040, 0x30FF), (0x31F0, 0x31FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
+                    (0xFF66, 0xFF9F), (0x20000, 0x3134F))
+
+
+def _unspaced(c: str) -> bool:
+    o = ord(c)
+    return any(lo <= o <= hi for lo, hi in _UNSPACED_RANGES)
+
+
+def unspaced_words(text: str) -> int:
+    """The words a line's unspaced-script characters add to its count (one per two characters)."""
+    return sum(1 for c in text if _unspaced(c)) // 2
+
+
 def _describe(text: str) -> tuple[_Line, list[float]]:
     toks = _WORD.findall(text)
-    n = len(toks)
+    extra = unspaced_words(text)
+    n = len(toks) + extra
     stops = sum(1 for t in toks if t.lower() in STOPWORDS)
     stripped = text.strip()
     chars = len(stripped)
@@ -167,12 +186,12 @@ def _describe(text: str) -> tuple[_Line, list[float]]:
     headline = 3 <= n <= 16 and not end and title >= 0.5
     own.append(float(headline))
     mark = n <= 12 and bool(_COMMENT_MARK.match(stripped))
-    return _Line(n, stops, end, long, headline, mark, len(text.split())), own
+    return _Line(n, stops, end, long, headline, mark, len(text.split()) + extra), own
 
 
 _F_ALPHA, _F_UPPER, _F_DIGIT, _F_PUNCT, _F_WORD, _F_SPACE = 1, 2, 4, 8, 16, 32
 # _SEPARATORS' characters; "/>-"; _ENDERS; _CLOSERS; _ASCII_CASE_TWINS
-_F_SEP, _F_MID, _F_END, _F_CLOSE, _F_TWIN = 64, 128, 256, 512, 1024
+_F_SEP, _F_MID, _F_END, _F_CLOSE, _F_TWIN, _F_UNSPACED = 64, 128, 256, 512, 1024, 2048
 
 
 def _char_flags(c: str) -> int:
@@ -199,6 +218,8 @@ def _char_flags(c: str) -> int:
         f |= _F_CLOSE
     if _ASCII_CASE_TWINS.match(c):
         f |= _F_TWIN
+    if _unspaced(c):
+        f |= _F_UNSPACED
     return f
 
 
@@ -220,7 +241,7 @@ def _flags_of(codes: np.ndarray) -> np.ndarray:
 
 # Columns of :func:`_line_stats`' integer matrix.
 _S_TOK, _S_STOP, _S_LETTER, _S_UPPER, _S_DIGIT, _S_PUNCT, _S_WCHAR, _S_ATOK, _S_TTOK, _S_SEP, _S_END, \
-    _S_COLON, _S_COMMA, _S_SPLIT = range(14)
+    _S_COLON, _S_COMMA, _S_SPLIT, _S_UNSPACED = range(15)
 
 _STOP_SLOTS = 4096  # open addressing, a power of two well above the number of function words
 
@@ -294,15 +315,16 @@ def _is_stop(codes: np.ndarray, ts: int, te: int, lower: np.ndarray, slots: np.n
 def _line_stats(codes: np.ndarray, flags: np.ndarray, table: np.ndarray, starts: np.ndarray, lens: np.ndarray,
                 given_stops: np.ndarray, lower: np.ndarray, slots: np.ndarray, chars: np.ndarray,
                 lengths: np.ndarray) -> tuple:  # pragma: no cover - compiled
-    """Per line of a page (its stripped lines joined by "\\n"): token, function-word, whitespace-word
-    and character counts, and the end-of-line signals, in one pass over the code points; and
+    """Per line of a page (its stripped lines joined by "\\n"): token, function-word, whitespace-word,
+    character and unspaced-script character counts, and the end-of-line signals, in one pass over the
+    code points; and
     whether the page has a letter that matches ASCII only ignoring case.
 
     ``flags`` holds each code point's flags when the page has characters beyond the BMP (else it is
     empty and ``table`` is used); ``given_stops`` each token's function-word flag when the page has
     characters Python lower-cases by context (else it is empty and the tokens are looked up here)."""
     m = lens.shape[0]
-    out = np.zeros((m, 14), dtype=np.int64)
+    out = np.zeros((m, 15), dtype=np.int64)
     own_flags = flags.shape[0] > 0
     own_stops = given_stops.shape[0] > 0
     twin = False
@@ -355,6 +377,8 @@ def _line_stats(codes: np.ndarray, flags: np.ndarray, table: np.ndarray, starts:
                     out[k, 9] = 1
             if f & 1024:
                 twin = True
+            if f & 2048:
+                out[k, 14] += 1
         if prev_word and not own_stops:
             out[k, 1] += _is_stop(codes, ts, e, lower, slots, chars, lengths)
         j = e - 1
@@ -591,6 +615,10 @@ def _describe_page(current: list[str | None], idx: list[int], texts: list[str],
     given = (np.fromiter((t.lower() in STOPWORDS for t in _WORD.findall(joined)), dtype=np.int64)
              if "\u0130" in joined or "\u03a3" in joined else _NONE_I64)
     st, twins = _line_stats(codes, flags, _bmp_flags(), starts, lens, given, _bmp_lower(), *_stop_table())
+    if st[:, _S_UNSPACED].any():  # words of scripts without spaces (:func:`unspaced_words`)
+        extra = st[:, _S_UNSPACED] // 2
+        st[:, _S_TOK] += extra
+        st[:, _S_SPLIT] += extra
 
     # _COPYRIGHT and _LINKISH over the whole page (only if a literal every match needs is there; a
     # page with a letter that matches ASCII only ignoring case is searched whole). No match spans

@@ -85,7 +85,7 @@ def test_bundled_model_strips_navigation_keeps_body_and_headline():
     gone = {r.text for r in doc.removals}
     assert set(NAV) <= gone  # (a short tail of other headlines and an address is a toss-up on so short a page)
     rows = [r for r in doc.removals if r.reason == "low_content"]
-    assert len(rows) >= len(NAV) and all(r.rule == "content-v2" and r.detail.startswith("score ") for r in rows)
+    assert len(rows) >= len(NAV) and all(r.rule == content.DEFAULT_MODEL and r.detail.startswith("score ") for r in rows)
     assert len(kept) + len(doc.removals) == doc.n_input_paragraphs
 
 
@@ -101,6 +101,37 @@ def test_long_lines_and_the_headline_are_protected():
     # never empties a page on the model's word alone
     out, removals = content.judge("p", list(NAV), model, threshold=1.01, protect_words=30)
     assert out == NAV and removals == []
+
+
+# The same story in Japanese, written without spaces between words.
+BODY_JA = [
+    "県議会は火曜日、港通り図書館をさらに二年間開館し続けることを決め、夏の終わりに閉館して経費を節減するという計画を撤回した。",
+    "議員らは、四千人を超える住民が署名した請願を受けて考えを改めたと述べ、建物は今後、地域の相談センターと共同で使い、運営費を抑えるという。",
+    "図書館は年間およそ六万冊の本を貸し出し、子ども向けの読書会も開いている。保護者らは会合で、歩いて行ける範囲で無料の活動はこれだけだと訴えた。",
+    "開館時間については、相談センターが暖房と清掃の費用の負担に同意した後、秋に最終決定すると議会は説明した。",
+]
+NAV_JA = ["ホーム", "ニュース", "地域", "スポーツ", "お問い合わせ", "サイトマップ"]
+
+
+def test_unspaced_scripts_count_words_from_their_characters():
+    assert content.unspaced_words("報道によると") == 3  # six characters
+    assert content.unspaced_words("ホーム") == 1
+    assert content.unspaced_words("图书馆开放") == 2
+    assert content.unspaced_words("𠀀𠀁") == 1  # beyond the BMP too
+    assert content.unspaced_words("한국어 뉴스 Harbour ภาษาไทย") == 0  # Korean and Thai are left as they are
+    idx, x = content.features(BODY_JA + ["Harbour Road library"])
+    words = np.expm1(x[:, content.FEATURES.index("words")])
+    assert all(w >= 25 for w in words[:4]) and round(float(words[4])) == 3
+    # as long as their English counterparts: protected from the model like them
+    out, removals = content.judge("p", NAV_JA + BODY_JA, content.load_model(), threshold=1.01, protect_words=25)
+    assert [p for p in out if p is not None] == BODY_JA
+
+
+def test_bundled_model_keeps_a_japanese_article():
+    page = "\n".join(NAV_JA + ["港通り図書館の存続が決定"] + BODY_JA + ["バス路線の廃止へ", "フェリー運賃が値上げ"])
+    doc = Cleaner(Config()).clean(RawDocument("ja", page, "page.txt", "page.txt", 0))
+    assert all(p in doc.paragraphs for p in BODY_JA)
+    assert len(doc.paragraphs) + len(doc.removals) == doc.n_input_paragraphs
 
 
 def test_line_model_can_be_switched_off():

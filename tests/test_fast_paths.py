@@ -46,7 +46,9 @@ _ATOMS = ["Privacy Policy", "All rights reserved", "© 2024", "(c) Acme", "Copyr
           "the", "and", "of", "THE", "Für", "FÜR", "über", "ÜBER", "İn", "IN", "ΣΑ", "σ", "ς", "𐐀", "ǅ", "Ω",
           "ﬁ", "Reply", "Report", "says:", "10:45 am", "5 comments", "Posted by Ann on",
           "word", "Word", "WORD", "_", "1.", "* ", "“", "”", "’", "—", "–", "…", ".", "!", "?", ":", ",",
-          " ", "  ", "\t", "a" * 30, "1234", "Mr. Smith said the vote was close."]
+          " ", "  ", "\t", "a" * 30, "1234", "Mr. Smith said the vote was close.",
+          # scripts without spaces (words counted from their characters), and ones with spaces
+          "報道によると", "、", "。", "「脱獄」", "したiPhone", "ｱｲｳ", "𠀀𠀁", "图书馆", "한국어 뉴스", "ภาษาไทย"]
 _LINE = st.lists(st.sampled_from(_ATOMS), min_size=1, max_size=14).map(lambda xs: "".join(xs).strip())
 
 
