@@ -139,7 +139,7 @@ class _Line(NamedTuple):
     long: bool
     headline: bool
     comment_mark: bool
-    split_words: int  # len(text.split())
+    split_words: int  # len(text.split()), plus :func:`unspaced_words`
 
 
 # Scripts written without spaces between words (Chinese characters, Japanese kana): a line's word
@@ -317,8 +317,7 @@ def _line_stats(codes: np.ndarray, flags: np.ndarray, table: np.ndarray, starts:
                 lengths: np.ndarray) -> tuple:  # pragma: no cover - compiled
     """Per line of a page (its stripped lines joined by "\\n"): token, function-word, whitespace-word,
     character and unspaced-script character counts, and the end-of-line signals, in one pass over the
-    code points; and
-    whether the page has a letter that matches ASCII only ignoring case.
+    code points; and whether the page has a letter that matches ASCII only ignoring case.
 
     ``flags`` holds each code point's flags when the page has characters beyond the BMP (else it is
     empty and ``table`` is used); ``given_stops`` each token's function-word flag when the page has
