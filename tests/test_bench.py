@@ -71,3 +71,19 @@ def test_repeated_runs_report_the_median_and_the_highest_memory():
     assert med["flow_seconds"] == 25.0 and med["runs"] == 3
     assert med["flow_seconds_all"] == [30.0, 20.0, 25.0]
     assert med["peak_rss_tree_mb"] == 1000.0 and med["peak_pss_tree_mb"] is None
+
+
+def test_reference_inputs_cover_every_aeb_page(tmp_path):
+    """bench/quality.py --references: each extractor's output (plain or wrapped in "output") becomes one
+    eval input row per scrapinghub-aeb page, with the gold's id and URL."""
+    from conftest import EVALDATA, need_shared
+    from scrapewash.evaluate import read_jsonl
+
+    aeb = need_shared(EVALDATA / "scrapinghub-aeb" / "reference-outputs")
+    quality = _load("quality")
+    gold = {d["id"]: d.get("url") for d in read_jsonl(aeb.parent / "gold.jsonl.gz")}
+    for system in quality.REFERENCES:
+        rows = list(read_jsonl(quality.reference_input(system, tmp_path)))
+        assert len(rows) == len(gold) == 181, system
+        assert all(r["id"] in gold and r["url"] == gold[r["id"]] and isinstance(r["text"], str) for r in rows)
+        assert sum(bool(r["text"].strip()) for r in rows) > 150, system  # not an empty mapping read wrongly
