@@ -358,6 +358,10 @@ def clean_corpus(params: RunParameters) -> dict[str, Any]:
         lap("duplicates")
         logger.info("near-duplicates: %d candidate pairs, %d verified, %d clusters, %d documents removed",
                     dup["candidate_pairs"], dup["verified_pairs"], dup["clusters"], dup["duplicates_removed"])
+        if dup.get("index_documents_v1"):
+            logger.warning("%d documents of the dedup index were signed by an earlier version (index version 1), "
+                           "which made one token of a whole clause of Chinese, Japanese or Thai: those documents "
+                           "are not found as near copies of this run's; all others are", dup["index_documents_v1"])
         paragraph_decisions = str(paths.staging / "paragraph-decisions.parquet")
         if config.paragraph_dedup.enabled:
             pdup = find_duplicate_paragraphs_task.submit(signed, prepared, decisions, paragraph_decisions,

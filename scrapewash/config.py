@@ -91,7 +91,8 @@ class RepeatsConfig(_Section):
         0.8, gt=0, le=1, description="Jaccard similarity from which a paragraph counts as a near repeat."
     )
     near_min_words: int = Field(
-        8, ge=2, description="Paragraphs shorter than this are only compared exactly."
+        8, ge=2, description="Paragraphs of fewer tokens (words; in Chinese, Japanese and Thai, characters) "
+        "are only compared exactly."
     )
 
 
@@ -172,7 +173,8 @@ class DedupConfig(_Section):
         description="How candidate pairs are verified: MinHash estimate, or exact Jaccard of the shingle sets.",
     )
     min_words: int = Field(
-        20, ge=1, description="Documents with fewer words than this are not compared (too short to judge)."
+        20, ge=1, description="Documents with fewer tokens than this are not compared (too short to judge). "
+        "A token is a word; in Chinese, Japanese and Thai, a character."
     )
     keep: Literal["first", "longest"] = Field(
         "first",

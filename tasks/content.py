@@ -35,6 +35,7 @@ import numba
 import numpy as np
 
 from scrapewash.records import Removal
+from scrapewash.tasks import minhash
 from scrapewash.tasks.boilerplate import _ASCII_CASE_TWINS  # letters matching ASCII only ignoring case
 
 MODELS_DIR = Path(__file__).with_name("models")
@@ -146,8 +147,7 @@ class _Line(NamedTuple):
 # count adds one word per two of their characters, so that a Chinese or Japanese sentence counts about
 # as many words as its translation and its length signals (long line, protected line) mean the same as
 # in space-separated languages. ``\w+`` alone sees "報道によると、今回販売されたのは" as two words.
-_UNSPACED_RANGES = ((0x3040, 0x30FF), (0x31F0, 0x31FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
-                    (0xFF66, 0xFF9F), (0x20000, 0x3134F))
+_UNSPACED_RANGES = minhash.UNSPACED_RANGES
 
 
 def _unspaced(c: str) -> bool:

@@ -44,7 +44,13 @@ DOCUMENTS = "_index/documents"
 PARAGRAPHS = "_index/paragraphs"
 TEMPLATES = "_index/templates"
 _PARAMS_KEY = b"scrapewash.index_params"
-INDEX_VERSION = 1
+#: Version 2: documents of scripts written without spaces (Chinese, Japanese, Thai, ...) are signed
+#: with one token per character (:func:`scrapewash.tasks.minhash.tokens`); version 1 signed a ``\\w+``
+#: run of them (a whole clause) as one token. Every other document's signature is the same in both,
+#: so a version 1 index is still read: its Chinese or Japanese documents are just not found as near
+#: copies of new ones (counted as ``index_documents_v1`` and logged).
+INDEX_VERSION = 2
+_READABLE_VERSIONS = (1, 2)
 
 
 class IndexMismatch(ValueError):
@@ -93,15 +99,19 @@ def run_parts(root: Path, kind: str, exclude: Iterable[str] = ()) -> list[Path]:
             for f in sorted(d.glob("*.parquet"))]
 
 
-def _check_params(f: Path, cfg: DedupConfig) -> None:
+def _check_params(f: Path, cfg: DedupConfig) -> int:
+    """The index version of ``f``, if its signatures can be compared with this run's."""
     md = pq.read_schema(f).metadata or {}
     raw = md.get(_PARAMS_KEY)
     stored = json.loads(raw) if raw else None
-    if stored != signature_params(cfg):
-        raise IndexMismatch(
-            f"the dedup index {f} was built with MinHash settings {stored}, this run uses "
-            f"{signature_params(cfg)}: signatures would not be comparable. Use the same [dedup] num_perm, "
-            "seed and shingle_words, or a new output root.")
+    want = signature_params(cfg)
+    if isinstance(stored, dict) and stored.get("version") in _READABLE_VERSIONS and \
+            {**stored, "version": INDEX_VERSION} == want:
+        return int(stored["version"])
+    raise IndexMismatch(
+        f"the dedup index {f} was built with MinHash settings {stored}, this run uses "
+        f"{want}: signatures would not be comparable. Use the same [dedup] num_perm, "
+        "seed and shingle_words, or a new output root.")
 
 
 def _batches(files: list[Path], columns: list[str], batch_rows: int) -> Iterator[tuple[Path, pa.RecordBatch]]:
@@ -153,13 +163,13 @@ def match_documents(root: Path, sigs: np.ndarray, cfg: DedupConfig, exclude: Ite
     row -> (old doc_id, old run_id, estimated Jaccard). The earliest run's best match wins."""
     t0 = time.perf_counter()
     files = run_parts(root, DOCUMENTS, exclude)
-    stats: dict[str, Any] = {"index_documents": 0, "index_candidates": 0, "index_matches": 0}
+    stats: dict[str, Any] = {"index_documents": 0, "index_documents_v1": 0, "index_candidates": 0,
+                             "index_matches": 0}
     found: dict[int, tuple[str, str, float]] = {}
     if not files or len(sigs) == 0:
         stats["index_seconds"] = time.perf_counter() - t0
         return found, stats
-    for f in files:
-        _check_params(f, cfg)
+    older = {f for f in files if _check_params(f, cfg) < INDEX_VERSION}
     keys = lookup_keys(sigs, cfg.bands, cfg.rows).ravel()
     owner = np.repeat(np.arange(len(sigs)), cfg.bands)
     srt = np.argsort(keys, kind="stable")
@@ -168,6 +178,8 @@ def match_documents(root: Path, sigs: np.ndarray, cfg: DedupConfig, exclude: Ite
     for f, batch in _batches(files, ["doc_id", "signature"], batch_rows):
         m = batch.num_rows
         stats["index_documents"] += m
+        if f in older:
+            stats["index_documents_v1"] += m
         old = pc.list_flatten(batch.column("signature")).to_numpy(zero_copy_only=False)
         old = old.reshape(m, cfg.num_perm).astype(np.uint32, copy=False)
         okeys = lookup_keys(old, cfg.bands, cfg.rows).ravel()

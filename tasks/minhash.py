@@ -6,7 +6,10 @@ fed with the same shingles through :func:`shingle_hash32` as ``hashfunc``
 ``MinHashLSH``. What differs is speed: one vectorised pass per document (or per
 batch of paragraphs) instead of one Python call per shingle.
 
-Shingles are runs of ``n`` consecutive lower-cased ``\\w+`` tokens. A token is
+Shingles are runs of ``n`` consecutive lower-cased tokens: ``\\w+`` runs, except that in scripts
+written without spaces between words (Chinese characters, Japanese kana, Thai, Lao, Khmer, Myanmar)
+every word character is a token of its own, so shingles there are character n-grams (a ``\\w+`` run of
+Chinese is a whole clause, and one changed character would change every shingle it is in). A token is
 hashed with CRC-32; a shingle's 32-bit hash folds its token hashes with an
 FNV-style multiply-xor, so it is computed for all positions at once.
 """
@@ -22,15 +25,62 @@ from functools import lru_cache
 import numba
 import numpy as np
 
-_WORD_RE = re.compile(r"\w+")
+
+#: Scripts written without spaces between words: Japanese kana (and their phonetic extensions and
+#: half-width forms), CJK ideographs (unified, extension A, compatibility, the supplementary planes),
+#: and Thai, Lao, Myanmar and Khmer. The line model counts one word per two characters of the first
+#: six ranges (:func:`scrapewash.tasks.content.unspaced_words`).
+UNSPACED_RANGES = ((0x3040, 0x30FF), (0x31F0, 0x31FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
+                   (0xFF66, 0xFF9F), (0x20000, 0x3134F))
+CHAR_TOKEN_RANGES = UNSPACED_RANGES + ((0x0E00, 0x0E7F), (0x0E80, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF))
+_CHAR_CLASS = "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in CHAR_TOKEN_RANGES)
+#: One word character of those scripts, or a run of other word characters.
+_TOKEN_RE = re.compile(f"(?=\\w)[{_CHAR_CLASS}]|[^\\W{_CHAR_CLASS}]+")
+_CHAR_TOKEN_RE = re.compile(f"(?=\\w)[{_CHAR_CLASS}]")
 _FOLD = np.uint32(0x01000193)
 _MAX32 = np.uint32(0xFFFFFFFF)
 _CHUNK_ROWS = 4096
 
 
 def tokens(text: str) -> list[str]:
-    """Lower-cased word tokens (``\\w+`` runs)."""
-    return _WORD_RE.findall(text.lower())
+    """Lower-cased word tokens: ``\\w+`` runs, each word character of a script written without spaces
+    (:data:`CHAR_TOKEN_RANGES`) a token of its own."""
+    return _TOKEN_RE.findall(text.lower())
+
+
+# The UTF-8 lead bytes of every character of CHAR_TOKEN_RANGES (U+0800-U+1FFF, U+3000-U+9FFF,
+# U+F000-U+FFFF, U+10000-U+3FFFF), but not of the punctuation block U+2000-U+2FFF (curly quotes,
+# dashes) nor of Korean (U+A000-U+EFFF): a text without any of them has no single-character tokens.
+_CHAR_TOKEN_LEADS = tuple(bytes([c]) for c in (0xE0, 0xE1, 0xE3, 0xE4, 0xE5, 0xE6, 0xE7, 0xE8, 0xE9, 0xEF, 0xF0))
+
+
+def may_have_char_tokens(text: str) -> bool:
+    """False if ``text`` certainly has no character of :data:`CHAR_TOKEN_RANGES` (a few byte searches
+    of its UTF-8, several times faster than a regex); True if it may have one."""
+    if text.isascii():
+        return False
+    raw = text.encode("utf-8", "surrogatepass")
+    return any(lead in raw for lead in _CHAR_TOKEN_LEADS)
+
+
+def char_tokens(text: str) -> int:
+    """How many of ``text``'s tokens are single characters of a script written without spaces."""
+    return len(_CHAR_TOKEN_RE.findall(text)) if may_have_char_tokens(text) else 0
+
+
+def word_count(text: str) -> int:
+    """Words of ``text`` for the "too short to judge" thresholds: whitespace-separated words, plus one
+    word per two characters of scripts written without spaces (so a Chinese sentence counts about as
+    many words as its translation; the line model counts the same way)."""
+    return len(text.split()) + char_tokens(text) // 2
+
+
+def word_counts(texts: Sequence[str]) -> list[int]:
+    """:func:`word_count` of each text (one check of them all first: most pages have none of those
+    scripts)."""
+    if not may_have_char_tokens("".join(texts)):
+        return [len(t.split()) for t in texts]
+    return [word_count(t) for t in texts]
 
 
 def token_hashes(toks: Sequence[str]) -> np.ndarray:
@@ -73,7 +123,7 @@ def text_token_hashes(text: str) -> np.ndarray:
     digits and "_", cut out and hashed (CRC-32) by compiled code over the bytes (tested equal)."""
     s = ascii_without_typography(text.lower())
     if s is None:
-        return token_hashes(_WORD_RE.findall(text.lower()))
+        return token_hashes(tokens(text))
     raw = np.frombuffer(s.encode("ascii").translate(BLANK_NON_WORD), dtype=np.uint8)
     return _crc32_runs(raw, _CRC_TABLE)
 

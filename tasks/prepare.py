@@ -20,7 +20,7 @@ from typing import Any
 from scrapewash import schemas
 from scrapewash.config import Config
 from scrapewash.records import Quarantined, Removal
-from scrapewash.tasks import templates
+from scrapewash.tasks import minhash, templates
 from scrapewash.tasks.clean import Cleaner
 from scrapewash.tasks.read import Fields, Shard, read_shard
 from scrapewash.tasks.write import INTERMEDIATE_COMPRESSION, INTERMEDIATE_LEVEL, ParquetSink, RunPaths
@@ -109,9 +109,9 @@ def prepare_shard(shard: Shard, paths: RunPaths, config: Config, processed_at: d
                 "input_position": rec.input_position, "site": templates.site_of(rec.url, rec.source),
                 "paragraphs": doc.paragraphs, "pindex": doc.kept_indexes,
                 "tkeys": templates.template_keys(doc.paragraphs),
-                "twords": [len(p.split()) for p in doc.paragraphs],
+                "twords": minhash.word_counts(doc.paragraphs),
                 "xkeys": templates.template_keys(model_removed),
-                "xwords": [len(p.split()) for p in model_removed],
+                "xwords": minhash.word_counts(model_removed),
                 "n_removed_paragraphs": doc.n_removed_paragraphs, "encoding_fixes": doc.encoding_fixes,
                 "metadata": rec.metadata,
             }, sum(len(p) for p in doc.paragraphs) + 600)

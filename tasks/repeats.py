@@ -113,7 +113,7 @@ def remove_repeats(
     present = [i for i, p in enumerate(paragraphs) if p is not None]
     for i, key in zip(present, paragraph_keys([paragraphs[i] for i in present]), strict=True):  # type: ignore[misc]
         p = paragraphs[i]
-        if (min_words > 1 or not key) and len(key.split()) < min_words:  # a non-empty key has a word
+        if (min_words > 1 or not key) and minhash.word_count(key) < min_words:  # a non-empty key has a word
             continue
         j = first_by_key.get(key)
         if j is None:
@@ -183,7 +183,7 @@ def _near_repeats(doc_id: str, out: list[str | None], threshold: float, min_word
     if len(present) < 2:
         return []
     th, offsets = minhash.texts_token_hashes([out[i] for i in present])  # type: ignore[misc]
-    counts = np.diff(offsets)
+    counts = np.diff(offsets)  # tokens (a character in Chinese or Japanese): how many shingles there are
     long_enough = counts >= min_words
     if int(long_enough.sum()) < 2:
         return []

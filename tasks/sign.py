@@ -84,7 +84,7 @@ def sign_batch(c: dict[str, list[Any]], site_templates: dict[str, dict[int, int]
         if pd.enabled:
             base = len(flat)
             for k, i in enumerate(keep):
-                w = twords[i]  # len(paragraph.split())
+                w = twords[i]  # minhash.word_count(paragraph)
                 if w >= pd.min_words:
                     judged.append(paragraphs[i])
                     jindex.append(pidx[i])
@@ -101,7 +101,7 @@ def sign_batch(c: dict[str, list[Any]], site_templates: dict[str, dict[int, int]
     # line): = text_token_hashes(text), tested.
     th, offsets = minhash.texts_token_hashes(flat)
     doc_tokens = offsets[np.array(doc_par, dtype=np.int64)]
-    n_words = np.diff(doc_tokens)
+    n_words = np.diff(doc_tokens)  # tokens: how many shingles the signature sees
     signed = (n_words >= d.min_words) if d.enabled else np.zeros(n, dtype=bool)
     sigs = np.zeros((n, d.num_perm), dtype=np.uint32)
     if signed.any():
