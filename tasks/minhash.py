@@ -78,9 +78,12 @@ def word_count(text: str) -> int:
 def word_counts(texts: Sequence[str]) -> list[int]:
     """:func:`word_count` of each text (one check of them all first: most pages have none of those
     scripts)."""
-    if not may_have_char_tokens("".join(texts)):
-        return [len(t.split()) for t in texts]
-    return [word_count(t) for t in texts]
+    counts = [len(t.split()) for t in texts]
+    other = [i for i, t in enumerate(texts) if not t.isascii()]
+    if other and may_have_char_tokens("".join([texts[i] for i in other])):
+        for i in other:
+            counts[i] += char_tokens(texts[i]) // 2
+    return counts
 
 
 def token_hashes(toks: Sequence[str]) -> np.ndarray:
