@@ -219,6 +219,9 @@ def summary_rows(counts: dict[str, Any]) -> list[tuple[str, Any]]:
     dedup_stats = counts.get("dedup") or {}
     if dedup_stats.get("duplicates_of_earlier_runs"):
         rows.append(("near-duplicates of earlier runs' documents", dedup_stats["duplicates_of_earlier_runs"]))
+    if dedup_stats.get("index_documents_v1"):
+        rows.append(("index documents signed by version 1 (Chinese, Japanese, Thai not comparable)",
+                     dedup_stats["index_documents_v1"]))
     if (dedup_stats.get("paragraphs") or {}).get("duplicates_of_earlier_runs"):
         rows.append(("paragraphs repeating earlier runs' paragraphs",
                      dedup_stats["paragraphs"]["duplicates_of_earlier_runs"]))

@@ -212,6 +212,10 @@ def test_a_version_1_index_is_still_read_and_its_documents_counted(tmp_path):
     assert b["dedup"]["duplicates_of_earlier_runs"] == 1  # English signatures are the same in both versions
     assert b["dedup"]["index_documents_v1"] == n_index
     assert any("index version 1" in m for m in records.messages), records.messages
+    from scrapewash.flows.clean_corpus import summary_rows
+
+    assert dict(summary_rows(b))["index documents signed by version 1 (Chinese, Japanese, Thai not comparable)"] \
+        == n_index
     # the new run's index part is version 2
     assert read_dataset(out, "documents", "batch-b")["doc_id"].to_pylist() == ["zh"]
     f = next((out / "_index" / "documents" / "batch-b").glob("*.parquet"))
