@@ -230,3 +230,18 @@ def test_an_index_of_an_unknown_version_is_refused(tmp_path, version):
     other = _write(tmp_path / "x.jsonl", [{"id": "x", "text": "A story of enough words to be signed. " * 10}])
     with pytest.raises(Exception, match="MinHash settings"):
         run_flow([other], out, run_id="r2")
+
+
+def test_the_byte_check_never_misses_a_character_of_those_scripts():
+    """The precheck reads UTF-8 lead bytes: every range's first and last character (and one in the
+    middle) is seen, with or without ASCII and typography around it, and text of other scripts with
+    curly quotes and dashes is not."""
+    for lo, hi in minhash.CHAR_TOKEN_RANGES:
+        for o in (lo, (lo + hi) // 2, hi):
+            for text in (chr(o), f"“Quote” — {chr(o)} end", "a" * 100 + chr(o)):
+                assert minhash.may_have_char_tokens(text), hex(o)
+                if re.fullmatch(r"\w", chr(o)):
+                    assert minhash.char_tokens(text) == 1, hex(o)
+    for text in ("“Quote” — naïve café, Привет, Ελλάδα, 한국어, العربية, עברית…", "plain"):
+        assert not minhash.may_have_char_tokens(text)
+        assert minhash.word_count(text) == len(text.split())
