@@ -25,7 +25,6 @@ from functools import lru_cache
 import numba
 import numpy as np
 
-
 #: Scripts written without spaces between words: Japanese kana (and their phonetic extensions and
 #: half-width forms), CJK ideographs (unified, extension A, compatibility, the supplementary planes),
 #: and Thai, Lao, Myanmar and Khmer. The line model counts one word per two characters of the first
@@ -48,10 +47,12 @@ def tokens(text: str) -> list[str]:
     return _TOKEN_RE.findall(text.lower())
 
 
-# The UTF-8 lead bytes of every character of CHAR_TOKEN_RANGES (U+0800-U+1FFF, U+3000-U+9FFF,
-# U+F000-U+FFFF, U+10000-U+3FFFF), but not of the punctuation block U+2000-U+2FFF (curly quotes,
-# dashes) nor of Korean (U+A000-U+EFFF): a text without any of them has no single-character tokens.
-_CHAR_TOKEN_LEADS = tuple(bytes([c]) for c in (0xE0, 0xE1, 0xE3, 0xE4, 0xE5, 0xE6, 0xE7, 0xE8, 0xE9, 0xEF, 0xF0))
+# The UTF-8 lead bytes of the characters of CHAR_TOKEN_RANGES (a lead byte grows with the code point
+# among characters of one UTF-8 length, and each range keeps to one length): E0, E1, E3-E9, EF, F0 --
+# not E2, the punctuation block U+2000-U+2FFF (curly quotes, dashes), nor EA-ED (Korean). A text
+# without any of them has no single-character tokens.
+_CHAR_TOKEN_LEADS = tuple(bytes([b]) for b in sorted({b for lo, hi in CHAR_TOKEN_RANGES
+                                                      for b in range(chr(lo).encode()[0], chr(hi).encode()[0] + 1)}))
 
 
 def may_have_char_tokens(text: str) -> bool:
@@ -71,7 +72,7 @@ def char_tokens(text: str) -> int:
 def word_count(text: str) -> int:
     """Words of ``text`` for the "too short to judge" thresholds: whitespace-separated words, plus one
     word per two characters of scripts written without spaces (so a Chinese sentence counts about as
-    many words as its translation; the line model counts the same way)."""
+    many words as its translation; the line model counts Chinese and Japanese the same way)."""
     return len(text.split()) + char_tokens(text) // 2
 
 
