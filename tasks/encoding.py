@@ -68,7 +68,7 @@ def _step_name(kind: str, name: str) -> str:
 
 
 def _ftfy_fix_segment_steps(segment: str, cfg: ftfy.TextFixerConfig, steps: list[str]) -> str:
-    fixed, explanation = ftfy.fix_and_explain(segment, cfg)
+    fixed, explanation = fix_and_explain(segment, cfg)
     for kind, name in explanation or ():
         s = _step_name(kind, name)
         if s not in steps:
@@ -76,18 +76,18 @@ def _ftfy_fix_segment_steps(segment: str, cfg: ftfy.TextFixerConfig, steps: list
     return fixed
 
 
-def ftfy_fix(text: str, config: ftfy.TextFixerConfig) -> tuple[str, list[str]]:
+def ftfy_fix(text: str, config: ftfy.TextFixerConfig, unusual: str | None = None) -> tuple[str, list[str]]:
     """Exactly ``ftfy.fix_text(text, config)``, plus the names of the steps applied.
 
     Like ``fix_text`` it works line by line (ftfy's segments), so results do
     not depend on how much text is fixed at once. Text that ftfy cannot change
     (see :func:`ftfy_would_keep`) is returned as it is without calling ftfy;
     the equality with ftfy is tested on generated text, on ftfy's own test
-    cases and on the evaluation sets.
+    cases and on the evaluation sets. ``unusual``: :func:`unusual_chars` of ``text``, if known.
     """
     cfg = config
     n = len(text)
-    if n <= cfg.max_decode_length and ftfy_would_keep(text, cfg):
+    if n <= cfg.max_decode_length and ftfy_would_keep(text, cfg, unusual):
         return text, []
     steps: list[str] = []
     out: list[str] = []
@@ -107,6 +107,91 @@ def ftfy_fix(text: str, config: ftfy.TextFixerConfig) -> tuple[str, list[str]]:
             out.append(_ftfy_fix_segment_steps(segment, cfg, steps))
         pos = brk
     return "".join(out), steps
+
+
+# ftfy's per-segment steps, in the order ``ftfy.fix_and_explain`` runs them after ``unescape_html``
+# and ``fix_encoding``; each is skipped on a segment without its trigger characters.
+_FIXER_STEPS = ("fix_c1_controls", "fix_latin_ligatures", "fix_character_width", "uncurl_quotes",
+                "fix_line_breaks", "fix_surrogates", "remove_terminal_escapes", "remove_control_chars")
+
+
+def fix_and_explain(text: str, cfg: ftfy.TextFixerConfig) -> tuple[str, list[tuple[str, str]]]:
+    """Exactly ``ftfy.fix_and_explain(text, cfg)`` for one segment (``cfg.explain`` set): the
+    same text and the same explanation.
+
+    ftfy runs every enabled step on the segment until a round changes nothing, and its mojibake
+    test reads the whole segment at each call (two or three times per fixed segment). Here each
+    step runs only when the segment holds something it can change: its trigger characters, an
+    ``&`` for entities, a mojibake anchor for the encoding fix (:func:`might_be_mojibake`, whose
+    False is exact), a character that can be out of normal form. A step skipped is one that ftfy
+    would have run without effect, so the result and the explanation are ftfy's (tested on
+    generated text, ftfy's own cases and the evaluation sets).
+    """
+    if cfg.unescape_html == "auto" and "<" in text:
+        cfg = cfg._replace(unescape_html=False)
+    steps: list[tuple[str, str]] = []
+    fixers = _segment_fixers(bool(cfg.fix_c1_controls), bool(cfg.fix_latin_ligatures),
+                             bool(cfg.fix_character_width), bool(cfg.uncurl_quotes), bool(cfg.fix_line_breaks),
+                             bool(cfg.fix_surrogates), bool(cfg.remove_terminal_escapes),
+                             bool(cfg.remove_control_chars))
+    entities = ftfy.FIXERS["unescape_html"]
+    while True:
+        before = text
+        if cfg.unescape_html and "&" in text:
+            fixed = entities(text)
+            if fixed != text:
+                steps.append(ftfy.ExplanationStep("apply", "unescape_html"))
+            text = fixed
+        if cfg.fix_encoding:
+            text = _fix_encoding(text, cfg, steps)
+        rare = unusual_chars(text)
+        for name, fixer, trigger in fixers:
+            if trigger.search(rare):
+                fixed = fixer(text)
+                if fixed != text:
+                    steps.append(ftfy.ExplanationStep("apply", name))
+                    text = fixed
+                    rare = unusual_chars(text)
+        if cfg.normalization is not None and not _normalized(cfg.normalization, text, rare):
+            fixed = unicodedata.normalize(cfg.normalization, text)
+            if fixed != text:
+                steps.append(ftfy.ExplanationStep("normalize", cfg.normalization))
+            text = fixed
+        if text == before:
+            return text, steps
+
+
+def _fix_encoding(text: str, cfg: ftfy.TextFixerConfig, steps: list[tuple[str, str]]) -> str:
+    """``ftfy.fix_encoding_and_explain``: ftfy's mojibake repair, one step at a time until a step
+    changes nothing. A step on ASCII text, or on text without ftfy's mojibake pattern (decided
+    by :func:`might_be_mojibake`, whose False is exact), returns it unchanged, so it is not run:
+    on a repaired segment this saves ftfy's own pattern search of the result."""
+    one_step = getattr(ftfy, "_fix_encoding_one_step_and_explain", None)
+    if one_step is None:  # another ftfy release: its public function, whole
+        text, plan = ftfy.fix_encoding_and_explain(text, cfg)
+        steps.extend(plan or ())
+        return text
+    while not text.isascii() and might_be_mojibake(text):
+        before = text
+        text, plan = one_step(text, cfg)
+        steps.extend(plan or ())
+        if text == before:
+            break
+    return text
+
+
+@lru_cache(maxsize=16)
+def _segment_fixers(*enabled: bool) -> tuple[tuple[str, object, re.Pattern[str]], ...]:
+    """(name, ftfy's function, its trigger characters) of each enabled step, in ftfy's order."""
+    out = []
+    for i, (name, on) in enumerate(zip(_FIXER_STEPS, enabled, strict=True)):
+        if on:
+            flags = [False] * len(_FIXER_STEPS)
+            flags[i] = True
+            c1, ligatures, width, uncurl, line_breaks, surrogates, escapes, controls = flags
+            out.append((name, ftfy.FIXERS[name],
+                        _trigger_re(False, ligatures, width, uncurl, line_breaks, surrogates, escapes, controls, c1)))
+    return tuple(out)
 
 
 # --- The fast path: when can ftfy not change a text? ---------------------------------------------
@@ -263,10 +348,11 @@ def might_be_mojibake(text: str) -> bool:
     return False
 
 
-def ftfy_would_keep(text: str, cfg: ftfy.TextFixerConfig) -> bool:
+def ftfy_would_keep(text: str, cfg: ftfy.TextFixerConfig, unusual: str | None = None) -> bool:
     """True only if ``ftfy.fix_text(text, cfg)`` would return ``text`` unchanged.
 
-    A False may be a false alarm; a True is exact (tested against ftfy itself).
+    A False may be a false alarm; a True is exact (tested against ftfy itself). ``unusual``:
+    :func:`unusual_chars` of ``text``, if the caller has it.
     """
     if text.isascii():
         # Pure ASCII: only entities, escapes, controls and CR can change it.
@@ -277,13 +363,77 @@ def ftfy_would_keep(text: str, cfg: ftfy.TextFixerConfig) -> bool:
                              bool(cfg.fix_c1_controls), bool(cfg.fix_encoding))
     if cfg.unescape_html and "&" in text and _entity_re().search(text):
         return False
-    if cfg.normalization is not None and not unicodedata.is_normalized(cfg.normalization, text):
+    # Every trigger and anchor is a character that is not printable ASCII: search only those.
+    rare = unusual_chars(text) if unusual is None else unusual
+    if cfg.normalization is not None and not _normalized(cfg.normalization, text, rare):
         return False
-    if either.search(text) is None:  # no trigger and no mojibake anchor: one pass decides
+    if either.search(rare) is None:  # no trigger and no mojibake anchor: one pass decides
         return True
-    if trig.search(text):
+    if trig.search(rare):
         return False
     return not (cfg.fix_encoding and might_be_mojibake(text))
+
+
+# The bytes of printable ASCII and the line feed: the characters that no ftfy step and no
+# whitespace fix acts on alone. Deleting them from a text's UTF-8 leaves the other characters whole
+# (their bytes are all >= 0x80, or ASCII controls), in order.
+_ORDINARY_BYTES = bytes(range(0x20, 0x7F)) + b"\n"
+
+
+def unusual_chars(text: str) -> str:
+    """The characters of ``text`` other than printable ASCII and line feeds, in order.
+
+    A character class without printable ASCII and line feeds finds a match in this string if and
+    only if it finds one in ``text``; the string is short (on news pages a few dozen quotes and
+    dashes), so searching it costs a fraction of searching the text. Lone surrogates are kept.
+    """
+    return text.encode("utf-8", "surrogatepass").translate(None, _ORDINARY_BYTES).decode("utf-8", "surrogatepass")
+
+
+def _normalized(form: str, text: str, rare: str) -> bool:
+    """``unicodedata.is_normalized(form, text)``, without reading the text when none of its
+    characters can matter: a text of characters that are their own normal form, have canonical
+    combining class 0 and never compose with the character before them is normalized (its quick
+    check answers Yes). Printable ASCII is such; ``rare`` holds the text's other characters."""
+    chars = set(rare)
+    safe, unsafe = _norm_classes(form)
+    new = chars - safe - unsafe
+    for c in new:
+        (safe if _norm_safe(form, c) else unsafe).add(c)
+    if chars.isdisjoint(unsafe):
+        return True
+    return unicodedata.is_normalized(form, text)
+
+
+@lru_cache(maxsize=8)
+def _norm_classes(form: str) -> tuple[set[str], set[str]]:
+    """The characters seen so far, by whether they are safe for ``form`` (see :func:`_normalized`)."""
+    return set(), set()
+
+
+def _norm_safe(form: str, c: str) -> bool:
+    return (unicodedata.combining(c) == 0 and unicodedata.normalize(form, c) == c
+            and ord(c) not in _composing_seconds())
+
+
+# Hangul syllables compose from jamo by formula, not by decomposition entries: a vowel or trailing
+# consonant jamo may compose with the character before it.
+_HANGUL_JAMO = range(0x1100, 0x1200)
+
+
+@lru_cache(maxsize=1)
+def _composing_seconds(limit: int = 0x20000) -> frozenset[int]:
+    """Characters that may compose with the character before them (Unicode's NFC quick check
+    Maybe): the second character of every two-character canonical decomposition, and the Hangul
+    jamo. Only the first two planes hold such decompositions (tested against all of Unicode)."""
+    out = set(_HANGUL_JAMO)
+    for cp in range(limit):
+        d = unicodedata.decomposition(chr(cp))
+        if d and d[0] != "<":
+            parts = d.split()
+            if len(parts) == 2:
+                out.add(int(parts[1], 16))
+    return frozenset(out)
 
 
 @lru_cache(maxsize=1)
@@ -303,13 +453,20 @@ def _fast_res(*flags: bool) -> tuple[re.Pattern[str], re.Pattern[str]]:
     return trig, re.compile(either)
 
 
-def normalize_whitespace(text: str) -> tuple[str, list[str]]:
-    """Normalise spaces and line ends; return the text and the fixes applied."""
+def normalize_whitespace(text: str, unusual: str | None = None) -> tuple[str, list[str]]:
+    """Normalise spaces and line ends; return the text and the fixes applied. ``unusual``:
+    :func:`unusual_chars` of ``text``, if known."""
     fixes: list[str] = []
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         fixes.append("normalize_line_breaks")
-    if not _ANY_FIX_RE.search(text):  # most pages: one pass finds none of the three
+        unusual = None
+    # Tabs and the characters below are none of them printable ASCII: most pages have none.
+    if text.isascii():
+        found = "\t" in text
+    else:
+        found = _ANY_FIX_RE.search(unusual_chars(text) if unusual is None else unusual) is not None
+    if not found:
         if "  " in text:
             text = _MULTISPACE_RE.sub(" ", text)
             fixes.append("collapse_spaces")
@@ -338,10 +495,13 @@ def repair(text: str, cfg: EncodingConfig, decode_fixes: tuple[str, ...] = ()) -
     made while decoding (``decoded_windows_1252``).
     """
     fixes = list(decode_fixes)
+    rare = None if text.isascii() else unusual_chars(text)
     if cfg.enabled:
-        text, steps = ftfy_fix(text, ftfy_config(cfg))
+        fixed, steps = ftfy_fix(text, ftfy_config(cfg), rare)
         fixes.extend(s for s in steps if s not in fixes)
-    text, ws = normalize_whitespace(text)
+        if fixed is not text:
+            text, rare = fixed, None
+    text, ws = normalize_whitespace(text, rare)
     fixes.extend(ws)
     return text, fixes
 

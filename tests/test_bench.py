@@ -46,6 +46,9 @@ def test_stage_timings_compare_with_their_baselines(tmp_path):
     gen.generate(tmp_path / "c", 0.3, seed=1)
     r = run.stage_micro(tmp_path / "c", 0.3)
     assert r["encoding: ftfy fast path"]["identical_to_ftfy"] is True
+    clean, repaired = (r["encoding: ftfy fast path, pages with nothing to repair"],
+                       r["encoding: ftfy fast path, pages ftfy repairs"])  # the generator's mojibake pages
+    assert clean["documents"] + repaired["documents"] == r["documents"] and repaired["documents"] > 0
     assert r["signatures: MinHash (vectorised)"]["identical_to_datasketch"] is True
     for k in ("rules", "in-page repeats", "line model", "all per-document stages"):
         assert r[k]["mb_per_s"] > 0 and r[k]["docs_per_s"] > 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 
 import ftfy
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from conftest import EVALDATA, need_shared
 from scrapewash.config import EncodingConfig
+from scrapewash.tasks import encoding as enc
 from scrapewash.tasks.encoding import ftfy_config, ftfy_fix, normalize_whitespace, repair, split_paragraphs
 
 CFG = EncodingConfig()
@@ -166,7 +168,7 @@ def test_fast_path_equals_ftfy_on_the_dev_sets(path):
     import gzip
 
     f = need_shared(EVALDATA / path)
-    kept = n = 0
+    kept = n = changed = 0
     with gzip.open(f, "rt", encoding="utf-8") as fh:
         for line in fh:
             text = json.loads(line)["text"]
@@ -174,9 +176,20 @@ def test_fast_path_equals_ftfy_on_the_dev_sets(path):
             if ftfy_would_keep(text, FTFY):
                 kept += 1
                 assert expected == text
-            assert ftfy_fix(text, FTFY)[0] == expected
+            fixed, steps = ftfy_fix(text, FTFY)
+            assert fixed == expected
+            if fixed != text:  # the fix names are ftfy's own explanation, segment by segment
+                want: list[str] = []
+                for seg in _ftfy_segments(text):
+                    for kind, name in ftfy.fix_and_explain(seg, FTFY).explanation:
+                        s = enc._step_name(kind, name)
+                        if s not in want:
+                            want.append(s)
+                assert steps == want
+                changed += 1
             n += 1
     assert n > 100 and kept > n // 2  # the fast path takes most pages
+    assert changed > 0 or path == "scrapinghub-aeb/recall.jsonl.gz"  # the one set ftfy has nothing to repair in
 
 
 def _normalize_whitespace_reference(text):
@@ -202,3 +215,124 @@ def _normalize_whitespace_reference(text):
                                  "\ufeff", "\u00ad", "\u2060", "\ud800", "\udfff", "é", "’"]), max_size=20).map("".join))
 def test_normalize_whitespace_equals_its_step_by_step_reference(text):
     assert normalize_whitespace(text) == _normalize_whitespace_reference(text)
+
+
+# --- ftfy's steps, each skipped when it has nothing to change (fix_and_explain) -------------------
+
+
+def _ftfy_segments(text: str) -> list[str]:
+    """ftfy's segments of a short text: split after each line feed."""
+    return [s for s in text.splitlines(keepends=True) if s] if "\n" in text else ([text] if text else [])
+
+
+def _assert_same_steps(text: str, cfg: ftfy.TextFixerConfig, label: str = "") -> None:
+    for seg in _ftfy_segments(text):
+        want_text, want_steps = ftfy.fix_and_explain(seg, cfg)
+        got_text, got_steps = enc.fix_and_explain(seg, cfg)
+        assert got_text == want_text, (label, seg)
+        assert [tuple(s) for s in got_steps] == [tuple(s) for s in want_steps], (label, seg)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=30), st.sampled_from(range(len(_CONFIGS))))
+def test_segment_fixer_equals_ftfy_text_and_explanation_on_mixtures(parts, ci):
+    _assert_same_steps("".join(parts), _CONFIGS[ci])
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_PIECES), st.characters(codec="utf-8")), max_size=40),
+       st.sampled_from(range(len(_CONFIGS))))
+def test_segment_fixer_equals_ftfy_on_arbitrary_text(parts, ci):
+    _assert_same_steps("".join(parts), _CONFIGS[ci])
+
+
+def test_segment_fixer_on_ftfy_own_cases_under_every_configuration():
+    folder = need_shared(EVALDATA / "ftfy-test-cases")
+    n = fixed = 0
+    for f in sorted(folder.glob("*.json")):
+        for case in json.loads(f.read_text(encoding="utf-8")):
+            for cfg in _CONFIGS:
+                _assert_same_steps(case["original"], cfg, case["label"])
+                n += 1
+                fixed += ftfy.fix_text(case["original"], cfg._replace(explain=False)) != case["original"]
+    assert n > 500 and fixed > 200  # most cases are real repairs, not pass-throughs
+
+
+def test_fix_names_of_a_mojibake_page_are_ftfy_own():
+    page = "Title\nThe mayorâ€™s plan costs â‚¬5 &amp; more\nplain line\nﬁnal cafÃ©\r\n"
+    fixed, steps = ftfy_fix(page, FTFY)
+    assert fixed == reference(page)
+    want: list[str] = []
+    for seg in _ftfy_segments(page):
+        for kind, name in ftfy.fix_and_explain(seg, FTFY).explanation:
+            s = enc._step_name(kind, name)
+            if s not in want:
+                want.append(s)
+    assert steps == want and "decode:utf-8" in steps and "unescape_html" in steps
+
+
+def test_unusual_characters_hold_every_trigger():
+    """The searches that read only the characters other than printable ASCII and line feeds must
+    never match one of those."""
+    ordinary = [chr(b) for b in enc._ORDINARY_BYTES]
+    patterns = [enc._ANY_FIX_RE]
+    for cfg in _CONFIGS:
+        patterns.extend(enc._fast_res(bool(cfg.fix_latin_ligatures), bool(cfg.fix_character_width),
+                                      bool(cfg.uncurl_quotes), bool(cfg.fix_line_breaks), bool(cfg.fix_surrogates),
+                                      bool(cfg.remove_terminal_escapes), bool(cfg.remove_control_chars),
+                                      bool(cfg.fix_c1_controls), bool(cfg.fix_encoding)))
+        patterns.extend(rx for _, _, rx in enc._segment_fixers(
+            bool(cfg.fix_c1_controls), bool(cfg.fix_latin_ligatures), bool(cfg.fix_character_width),
+            bool(cfg.uncurl_quotes), bool(cfg.fix_line_breaks), bool(cfg.fix_surrogates),
+            bool(cfg.remove_terminal_escapes), bool(cfg.remove_control_chars)))
+    patterns.append(enc._badness_anchor_chars()[0])
+    for rx in patterns:
+        assert not any(rx.match(c) for c in ordinary), rx.pattern[:40]
+    assert enc.unusual_chars("a\u2019b\tc\r\n\x00\ud800\U0001f600 d") == "\u2019\t\r\x00\ud800\U0001f600"
+    assert enc.unusual_chars("plain\ntext") == ""
+
+
+_NORM_PIECES = ["a", "e", "E", "o", "\u0301", "\u0300", "\u0327", "\u0308", "\u05b0", "\u0591", "\u1100", "\u1161",
+                "\u11a8", "\uac00", "\u0915", "\u093c", "\u0958", "\u2126", "\u212b", "\u0340", "\ufb01", "\u00bd",
+                "\u00e9", "\u1e0b", "\u0323", "\u0cbf", "\u0cd5", "\u0dd9", "\u0dcf", "\u3099", "\u304b",
+                "\U0001d15e", "\U00011099", "\U000110ba", "\U0001d400", "\u2019", "\u00a0", " ", "\n",
+                # pairs that compose: a starter and a character that composes with it (quick check Maybe)
+                "\u1100\u1161", "\uac00\u11a8", "\u0cbf\u0cd5", "\u0dd9\u0dcf", "\u304b\u3099", "e\u0301",
+                "\U00011099\U000110ba"]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_NORM_PIECES), st.characters(codec="utf-8")), max_size=20),
+       st.sampled_from(["NFC", "NFKC", "NFD", "NFKD"]))
+def test_normalization_check_equals_unicodedata(parts, form):
+    text = "".join(parts)
+    assert enc._normalized(form, text, enc.unusual_chars(text)) == unicodedata.is_normalized(form, text)
+
+
+@pytest.mark.parametrize("form", ["NFC", "NFKC"])
+def test_characters_judged_safe_never_make_a_text_unnormalized(form):
+    """Every character of the first two planes that the check skips, after and before letters,
+    jamo and composable marks, leaves the text normalized."""
+    around = ["a", "e", "\u1100", "\uac00", "\u0915", "\u0cc6", "\u0dd9", "\U00011099"]
+    skipped = 0
+    for cp in range(0x80, 0x20000):
+        c = chr(cp)
+        if 0xD800 <= cp < 0xE000 or not enc._norm_safe(form, c):
+            continue
+        skipped += 1
+        for x in around:
+            if unicodedata.is_normalized(form, x):
+                assert unicodedata.is_normalized(form, x + c + x), (form, hex(cp), x)
+    assert skipped > 50_000
+
+
+def test_composing_characters_lie_in_the_first_two_planes():
+    assert enc._composing_seconds(0x20000) == enc._composing_seconds(0x110000)
+    assert 0x0301 in enc._composing_seconds() and 0x1161 in enc._composing_seconds()
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["a", " ", "  ", "\t", "\n", "\r", "\u00a0", "\u3000", "\u200b", "\ud800", "é",
+                                 "’"]), max_size=20).map("".join))
+def test_normalize_whitespace_with_known_unusual_characters(text):
+    assert normalize_whitespace(text, enc.unusual_chars(text)) == normalize_whitespace(text)
