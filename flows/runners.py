@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any, Callable, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 RunnerName = Literal["auto", "threads", "processes", "dask"]
 RUNNERS: tuple[str, ...] = ("auto", "threads", "processes", "dask")

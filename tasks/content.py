@@ -28,8 +28,8 @@ import math
 import re
 from collections import Counter
 from functools import lru_cache
-from typing import NamedTuple
 from pathlib import Path
+from typing import NamedTuple
 
 import numba
 import numpy as np

@@ -23,7 +23,6 @@ from scrapewash.config import Config
 from scrapewash.tasks import dedup, minhash, repeats, templates
 from scrapewash.tasks.write import INTERMEDIATE_COMPRESSION, INTERMEDIATE_LEVEL, ParquetSink, RunPaths
 
-
 _NO_KEYS = np.empty(0, dtype=np.uint64)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 
 import pyarrow.parquet as pq
 from hypothesis import given, settings
@@ -271,10 +272,10 @@ def _near_fixture(tmp_path, shards: int):
         part.sort()
         near = [[i for i, p in enumerate(paras) if len(p.split()) >= 15] for _, _, paras in part]
         keys = [dedup.paragraph_band_keys([dedup.paragraph_shingles(paras[i], 3) for i in ix], 1).ravel().tolist()
-                for (_, _, paras), ix in zip(part, near)]
+                for (_, _, paras), ix in zip(part, near, strict=True)]
         t = pa.Table.from_pylist([
             {"order": o, "doc_id": d, "text": "\n\n".join(paras), "n_words": 70, "signature": None, "phash": [],
-             "pindex": [], "pnear": ix, "pkeys": k} for (o, d, paras), ix, k in zip(part, near, keys)],
+             "pindex": [], "pnear": ix, "pkeys": k} for (o, d, paras), ix, k in zip(part, near, keys, strict=True)],
             schema=schemas.signed_schema(128))
         pq.write_table(t, root / "signed" / f"shard-{s:05d}.parquet")
         pq.write_table(pa.table({"order": [o for o, _, _ in part], "paragraphs": [p for _, _, p in part],
@@ -332,7 +333,7 @@ def test_find_templates_numbers_sites_in_name_order_whatever_comes_first(tmp_pat
     assert sorted({(r["site"], r["n_docs"]) for r in t}) == [("alpha.example", 3), ("zeta.example", 3)]
     sites = stats["site"].to_pylist()
     assert sites == sorted(sites)  # grouped in name order, as the index expects
-    assert dict(zip(zip(sites, stats["key"].to_pylist()), stats["n_docs"].to_pylist()))[
+    assert dict(zip(zip(sites, stats["key"].to_pylist(), strict=True), stats["n_docs"].to_pylist(), strict=True))[
         ("mid.example", template_keys(["Menu"])[0])] == 2
 
 
@@ -342,7 +343,7 @@ def test_signed_shard_rows_equal_their_per_document_definitions(tmp_path):
     signature, the exact keys of its paragraphs long enough to judge and the band keys of those long
     enough to judge as near copies. Pages mix ASCII, typographic and accented text."""
     import random
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     import numpy as np
 
@@ -366,7 +367,7 @@ def test_signed_shard_rows_equal_their_per_document_definitions(tmp_path):
     cfg = Config()
     plan = plan_inputs([str(tmp_path / "in")], cfg.read.docs_per_shard, cfg.read.bytes_per_shard)
     paths = RunPaths(tmp_path / "out", "r")
-    prepare.prepare_shard(plan.shards[0], paths, cfg, datetime.now(timezone.utc))
+    prepare.prepare_shard(plan.shards[0], paths, cfg, datetime.now(UTC))
     prepared = paths.staging / "prepared" / "shard-00000.parquet"
     t = cfg.templates
     find_templates([prepared], t.min_docs, paths.staging / "t.parquet", t.min_docs_short, t.short_words,

@@ -173,7 +173,7 @@ def test_text_shingle_sets_and_pair_jaccard_equal_the_plain_functions(texts, n):
         assert np.array_equal(values[offsets[k]:offsets[k + 1]], s)
     a, b = np.triu_indices(len(texts))
     assert minhash.jaccard_pairs(values, offsets, a, b).tolist() == [
-        minhash.exact_jaccard(sets[x], sets[y]) for x, y in zip(a.tolist(), b.tolist())]
+        minhash.exact_jaccard(sets[x], sets[y]) for x, y in zip(a.tolist(), b.tolist(), strict=True)]
 
 
 @settings(max_examples=300, deadline=None)
