@@ -81,14 +81,19 @@ def ftfy_fix(text: str, config: ftfy.TextFixerConfig, unusual: str | None = None
 
     Like ``fix_text`` it works line by line (ftfy's segments), so results do
     not depend on how much text is fixed at once. Text that ftfy cannot change
-    (see :func:`ftfy_would_keep`) is returned as it is without calling ftfy;
-    the equality with ftfy is tested on generated text, on ftfy's own test
-    cases and on the evaluation sets. ``unusual``: :func:`unusual_chars` of ``text``, if known.
+    (see :func:`ftfy_would_keep`) is returned as it is without calling ftfy; on
+    a page that may need repair only the lines holding a character that could
+    change something are looked at (:func:`_hot_positions`). The equality with
+    ftfy is tested on generated text, on ftfy's own test cases and on the
+    evaluation sets. ``unusual``: :func:`unusual_chars` of ``text``, if known.
     """
     cfg = config
     n = len(text)
-    if n <= cfg.max_decode_length and ftfy_would_keep(text, cfg, unusual):
-        return text, []
+    if n <= cfg.max_decode_length:
+        rare = unusual if unusual is not None or text.isascii() else unusual_chars(text)
+        if ftfy_would_keep(text, cfg, rare):
+            return text, []
+        return _fix_hot_lines(text, cfg, _hot_positions(text, cfg, unusual_chars(text) if rare is None else rare))
     steps: list[str] = []
     out: list[str] = []
     pos = 0
@@ -106,6 +111,62 @@ def ftfy_fix(text: str, config: ftfy.TextFixerConfig, unusual: str | None = None
         else:
             out.append(_ftfy_fix_segment_steps(segment, cfg, steps))
         pos = brk
+    return "".join(out), steps
+
+
+def _hot_positions(text: str, cfg: ftfy.TextFixerConfig, rare: str) -> list[int]:
+    """Positions, in order, of the characters that can make :func:`ftfy_would_keep` say False for
+    the line that holds them: trigger characters, mojibake anchors and ASCII controls, characters
+    that can be out of normal form, and the starts of HTML entities. A line holding none of them is
+    one ftfy keeps as it is (every test of :func:`ftfy_would_keep` looks for one of them)."""
+    trig, either = _fast_res(bool(cfg.fix_latin_ligatures), bool(cfg.fix_character_width),
+                             bool(cfg.uncurl_quotes), bool(cfg.fix_line_breaks), bool(cfg.fix_surrogates),
+                             bool(cfg.remove_terminal_escapes), bool(cfg.remove_control_chars),
+                             bool(cfg.fix_c1_controls), bool(cfg.fix_encoding))
+    chars = set(rare)
+    if cfg.normalization is not None:
+        _normalized(cfg.normalization, "", rare)  # sorts every character of the text into safe / unsafe
+        unsafe = _norm_classes(cfg.normalization)[1]
+    else:
+        unsafe = set()
+    ascii_trigger = _ascii_trigger_re()
+    hot = [c for c in chars if c in unsafe or either.match(c) or ascii_trigger.match(c)]
+    positions: list[int] = []
+    for c in hot:
+        i = text.find(c)
+        while i >= 0:
+            positions.append(i)
+            i = text.find(c, i + 1)
+    if cfg.unescape_html and "&" in text:
+        positions.extend(m.start() for m in _entity_re().finditer(text))
+    positions.sort()
+    return positions
+
+
+def _fix_hot_lines(text: str, cfg: ftfy.TextFixerConfig, hot: list[int]) -> tuple[str, list[str]]:
+    """:func:`ftfy_fix` of a text no longer than ftfy's ``max_decode_length`` (so its segments are
+    its lines): the lines without a hot position (:func:`_hot_positions`) are copied in runs, the
+    others are checked and repaired one by one, as ftfy does."""
+    steps: list[str] = []
+    out: list[str] = []
+    done = 0  # text[:done] is handled
+    first_lt = text.find("<") if cfg.unescape_html == "auto" else -1
+    for h in hot:
+        if h < done:
+            continue
+        start = text.rfind("\n", 0, h) + 1
+        end = text.find("\n", h) + 1 or len(text)
+        if start > done:
+            out.append(text[done:start])
+        segment = text[start:end]
+        seg_cfg = cfg._replace(unescape_html=False) if 0 <= first_lt < end else cfg  # ftfy: from the first "<" on
+        if ftfy_would_keep(segment, seg_cfg):
+            out.append(segment)
+        else:
+            out.append(_ftfy_fix_segment_steps(segment, seg_cfg, steps))
+        done = end
+    if done < len(text):
+        out.append(text[done:])
     return "".join(out), steps
 
 
