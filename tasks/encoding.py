@@ -119,16 +119,9 @@ def _hot_positions(text: str, cfg: ftfy.TextFixerConfig, rare: str) -> list[int]
     the line that holds them: trigger characters, mojibake anchors and ASCII controls, characters
     that can be out of normal form, and the starts of HTML entities. A line holding none of them is
     one ftfy keeps as it is (every test of :func:`ftfy_would_keep` looks for one of them)."""
-    trig, either = _fast_res(bool(cfg.fix_latin_ligatures), bool(cfg.fix_character_width),
-                             bool(cfg.uncurl_quotes), bool(cfg.fix_line_breaks), bool(cfg.fix_surrogates),
-                             bool(cfg.remove_terminal_escapes), bool(cfg.remove_control_chars),
-                             bool(cfg.fix_c1_controls), bool(cfg.fix_encoding))
+    _, either = _check_res(cfg)
     chars = set(rare)
-    if cfg.normalization is not None:
-        _normalized(cfg.normalization, "", rare)  # sorts every character of the text into safe / unsafe
-        unsafe = _norm_classes(cfg.normalization)[1]
-    else:
-        unsafe = set()
+    unsafe = _unsafe_chars(cfg.normalization, chars) if cfg.normalization is not None else set()
     ascii_trigger = _ascii_trigger_re()
     hot = [c for c in chars if c in unsafe or either.match(c) or ascii_trigger.match(c)]
     positions: list[int] = []
@@ -191,10 +184,7 @@ def fix_and_explain(text: str, cfg: ftfy.TextFixerConfig) -> tuple[str, list[tup
     if cfg.unescape_html == "auto" and "<" in text:
         cfg = cfg._replace(unescape_html=False)
     steps: list[tuple[str, str]] = []
-    fixers = _segment_fixers(bool(cfg.fix_c1_controls), bool(cfg.fix_latin_ligatures),
-                             bool(cfg.fix_character_width), bool(cfg.uncurl_quotes), bool(cfg.fix_line_breaks),
-                             bool(cfg.fix_surrogates), bool(cfg.remove_terminal_escapes),
-                             bool(cfg.remove_control_chars))
+    fixers = _segment_fixers(*(bool(getattr(cfg, name)) for name in _FIXER_STEPS))
     entities = ftfy.FIXERS["unescape_html"]
     while True:
         before = text
@@ -418,10 +408,7 @@ def ftfy_would_keep(text: str, cfg: ftfy.TextFixerConfig, unusual: str | None = 
     if text.isascii():
         # Pure ASCII: only entities, escapes, controls and CR can change it.
         return not (_ascii_trigger_re().search(text) or ("&" in text and _entity_re().search(text)))
-    trig, either = _fast_res(bool(cfg.fix_latin_ligatures), bool(cfg.fix_character_width),
-                             bool(cfg.uncurl_quotes), bool(cfg.fix_line_breaks), bool(cfg.fix_surrogates),
-                             bool(cfg.remove_terminal_escapes), bool(cfg.remove_control_chars),
-                             bool(cfg.fix_c1_controls), bool(cfg.fix_encoding))
+    trig, either = _check_res(cfg)
     if cfg.unescape_html and "&" in text and _entity_re().search(text):
         return False
     # Every trigger and anchor is a character that is not printable ASCII: search only those.
@@ -456,14 +443,18 @@ def _normalized(form: str, text: str, rare: str) -> bool:
     characters can matter: a text of characters that are their own normal form, have canonical
     combining class 0 and never compose with the character before them is normalized (its quick
     check answers Yes). Printable ASCII is such; ``rare`` holds the text's other characters."""
-    chars = set(rare)
-    safe, unsafe = _norm_classes(form)
-    new = chars - safe - unsafe
-    for c in new:
-        (safe if _norm_safe(form, c) else unsafe).add(c)
-    if chars.isdisjoint(unsafe):
+    if not _unsafe_chars(form, set(rare)):
         return True
     return unicodedata.is_normalized(form, text)
+
+
+def _unsafe_chars(form: str, chars: set[str]) -> set[str]:
+    """The characters of ``chars`` that can make a text not normalized for ``form`` (see
+    :func:`_normalized`); each character is judged once per process."""
+    safe, unsafe = _norm_classes(form)
+    for c in chars - safe - unsafe:
+        (safe if _norm_safe(form, c) else unsafe).add(c)
+    return chars & unsafe
 
 
 @lru_cache(maxsize=8)
@@ -500,6 +491,13 @@ def _composing_seconds(limit: int = 0x20000) -> frozenset[int]:
 @lru_cache(maxsize=1)
 def _ascii_trigger_re() -> re.Pattern[str]:
     return re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _check_res(cfg: ftfy.TextFixerConfig) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """:func:`_fast_res` for the steps ``cfg`` enables."""
+    return _fast_res(bool(cfg.fix_latin_ligatures), bool(cfg.fix_character_width), bool(cfg.uncurl_quotes),
+                     bool(cfg.fix_line_breaks), bool(cfg.fix_surrogates), bool(cfg.remove_terminal_escapes),
+                     bool(cfg.remove_control_chars), bool(cfg.fix_c1_controls), bool(cfg.fix_encoding))
 
 
 @lru_cache(maxsize=16)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 
 import ftfy
@@ -112,11 +113,34 @@ _CONFIGS = [FTFY,
 
 
 def _assert_fast_path_exact(text: str, cfg: ftfy.TextFixerConfig, label: str = "") -> None:
-    """A True from the fast path means ftfy keeps the text; ftfy_fix always equals ftfy."""
+    """A True from the fast path means ftfy keeps the text; ftfy_fix always equals ftfy; the segment
+    repair gives ftfy's text and explanation for every segment."""
     expected = ftfy.fix_text(text, cfg._replace(explain=False))
     if ftfy_would_keep(text, cfg):
         assert expected == text, label
     assert ftfy_fix(text, cfg)[0] == expected, label
+    for seg in _ftfy_segments(text):
+        want_text, want_steps = ftfy.fix_and_explain(seg, cfg)
+        got_text, got_steps = enc.fix_and_explain(seg, cfg)
+        assert got_text == want_text, (label, seg)
+        assert [tuple(x) for x in got_steps] == [tuple(x) for x in want_steps], (label, seg)
+
+
+def _ftfy_segments(text: str) -> list[str]:
+    """ftfy's segments of a text shorter than its max_decode_length: split after each line feed only
+    (not at CR, U+2028 or the other line breaks)."""
+    return re.findall(r"[^\n]*\n|[^\n]+", text)
+
+
+def _ftfy_fix_names(text: str, cfg: ftfy.TextFixerConfig = FTFY) -> list[str]:
+    """The fix names ftfy's own explanations give, segment by segment, each once, in order."""
+    names: list[str] = []
+    for seg in _ftfy_segments(text):
+        for kind, name in ftfy.fix_and_explain(seg, cfg).explanation:
+            step = enc._step_name(kind, name)
+            if step not in names:
+                names.append(step)
+    return names
 
 
 @settings(max_examples=3000, deadline=None)
@@ -152,13 +176,14 @@ def test_every_mojibake_pattern_branch_has_an_anchor():
 
 def test_fast_path_on_ftfy_own_cases_under_every_configuration():
     folder = need_shared(EVALDATA / "ftfy-test-cases")
-    n = 0
+    n = fixed = 0
     for f in sorted(folder.glob("*.json")):
         for case in json.loads(f.read_text(encoding="utf-8")):
             for cfg in _CONFIGS:
                 _assert_fast_path_exact(case["original"], cfg, case["label"])
                 n += 1
-    assert n > 500
+                fixed += ftfy.fix_text(case["original"], cfg._replace(explain=False)) != case["original"]
+    assert n > 500 and fixed > 200  # most cases are real repairs, not pass-throughs
 
 
 @pytest.mark.slow
@@ -179,13 +204,7 @@ def test_fast_path_equals_ftfy_on_the_dev_sets(path):
             fixed, steps = ftfy_fix(text, FTFY)
             assert fixed == expected
             if fixed != text:  # the fix names are ftfy's own explanation, segment by segment
-                want: list[str] = []
-                for seg in _ftfy_segments(text):
-                    for kind, name in ftfy.fix_and_explain(seg, FTFY).explanation:
-                        s = enc._step_name(kind, name)
-                        if s not in want:
-                            want.append(s)
-                assert steps == want
+                assert steps == _ftfy_fix_names(text)
                 changed += 1
             n += 1
     assert n > 100 and kept > n // 2  # the fast path takes most pages
@@ -220,55 +239,11 @@ def test_normalize_whitespace_equals_its_step_by_step_reference(text):
 # --- ftfy's steps, each skipped when it has nothing to change (fix_and_explain) -------------------
 
 
-def _ftfy_segments(text: str) -> list[str]:
-    """ftfy's segments of a short text: split after each line feed."""
-    return [s for s in text.splitlines(keepends=True) if s] if "\n" in text else ([text] if text else [])
-
-
-def _assert_same_steps(text: str, cfg: ftfy.TextFixerConfig, label: str = "") -> None:
-    for seg in _ftfy_segments(text):
-        want_text, want_steps = ftfy.fix_and_explain(seg, cfg)
-        got_text, got_steps = enc.fix_and_explain(seg, cfg)
-        assert got_text == want_text, (label, seg)
-        assert [tuple(s) for s in got_steps] == [tuple(s) for s in want_steps], (label, seg)
-
-
-@settings(max_examples=3000, deadline=None)
-@given(st.lists(st.sampled_from(_PIECES), max_size=30), st.sampled_from(range(len(_CONFIGS))))
-def test_segment_fixer_equals_ftfy_text_and_explanation_on_mixtures(parts, ci):
-    _assert_same_steps("".join(parts), _CONFIGS[ci])
-
-
-@settings(max_examples=1500, deadline=None)
-@given(st.lists(st.one_of(st.sampled_from(_PIECES), st.characters(codec="utf-8")), max_size=40),
-       st.sampled_from(range(len(_CONFIGS))))
-def test_segment_fixer_equals_ftfy_on_arbitrary_text(parts, ci):
-    _assert_same_steps("".join(parts), _CONFIGS[ci])
-
-
-def test_segment_fixer_on_ftfy_own_cases_under_every_configuration():
-    folder = need_shared(EVALDATA / "ftfy-test-cases")
-    n = fixed = 0
-    for f in sorted(folder.glob("*.json")):
-        for case in json.loads(f.read_text(encoding="utf-8")):
-            for cfg in _CONFIGS:
-                _assert_same_steps(case["original"], cfg, case["label"])
-                n += 1
-                fixed += ftfy.fix_text(case["original"], cfg._replace(explain=False)) != case["original"]
-    assert n > 500 and fixed > 200  # most cases are real repairs, not pass-throughs
-
-
 def test_fix_names_of_a_mojibake_page_are_ftfy_own():
     page = "Title\nThe mayorâ€™s plan costs â‚¬5 &amp; more\nplain line\nﬁnal cafÃ©\r\n"
     fixed, steps = ftfy_fix(page, FTFY)
     assert fixed == reference(page)
-    want: list[str] = []
-    for seg in _ftfy_segments(page):
-        for kind, name in ftfy.fix_and_explain(seg, FTFY).explanation:
-            s = enc._step_name(kind, name)
-            if s not in want:
-                want.append(s)
-    assert steps == want and "decode:utf-8" in steps and "unescape_html" in steps
+    assert steps == _ftfy_fix_names(page) and "decode:utf-8" in steps and "unescape_html" in steps
 
 
 def test_unusual_characters_hold_every_trigger():
@@ -277,14 +252,8 @@ def test_unusual_characters_hold_every_trigger():
     ordinary = [chr(b) for b in enc._ORDINARY_BYTES]
     patterns = [enc._ANY_FIX_RE]
     for cfg in _CONFIGS:
-        patterns.extend(enc._fast_res(bool(cfg.fix_latin_ligatures), bool(cfg.fix_character_width),
-                                      bool(cfg.uncurl_quotes), bool(cfg.fix_line_breaks), bool(cfg.fix_surrogates),
-                                      bool(cfg.remove_terminal_escapes), bool(cfg.remove_control_chars),
-                                      bool(cfg.fix_c1_controls), bool(cfg.fix_encoding)))
-        patterns.extend(rx for _, _, rx in enc._segment_fixers(
-            bool(cfg.fix_c1_controls), bool(cfg.fix_latin_ligatures), bool(cfg.fix_character_width),
-            bool(cfg.uncurl_quotes), bool(cfg.fix_line_breaks), bool(cfg.fix_surrogates),
-            bool(cfg.remove_terminal_escapes), bool(cfg.remove_control_chars)))
+        patterns.extend(enc._check_res(cfg))
+        patterns.extend(rx for _, _, rx in enc._segment_fixers(*(bool(getattr(cfg, x)) for x in enc._FIXER_STEPS)))
     patterns.append(enc._badness_anchor_chars()[0])
     for rx in patterns:
         assert not any(rx.match(c) for c in ordinary), rx.pattern[:40]
