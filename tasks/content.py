@@ -78,6 +78,16 @@ _SEP_MID = np.array([ord(c) for c in "/>-"], dtype=np.uint32)
 # text with a letter that matches an ASCII letter only under IGNORECASE (İ ı ſ K) is searched whole.
 _COPYRIGHT_LITERALS = ("©", "(c)", "copyright", "all rights reserved")
 _LINKISH_LITERALS = ("http", "www.", "@", ".com", ".org", ".net")
+# The same patterns for a lower-cased page with no such letter, case-sensitive, cut into parts
+# that each need one of their literals: a line holds a match of the whole pattern exactly when it
+# holds a match of one of its parts (no match spans a line but for a leading "\n"). Most pages have
+# a ".com" or a link but no "@", and the scan for a token with an "@" at every word was most of
+# the time (tested equal to the whole patterns).
+_COPYRIGHT_PARTS = ((_COPYRIGHT_LITERALS, re.compile(r"©|\(c\)|copyright|all rights reserved")),)
+_LINKISH_PARTS = (
+    (("http", "www.", ".com", ".org", ".net"), re.compile(r"https?://|www\.|\.(?:com|org|net)\b")),
+    (("@",), re.compile(r"(?<!\S)\S[^\s@]*+@\S[^\s.]*+(?:\.(?!\w)[^\s.]*+)*+\.\w|(?:^|\s)@\w")),
+)
 
 # Function words of the languages the tool is mostly fed (en, de, fr, es, it, pt, nl). Their share
 # tells running prose (~40 %) from menus, names and labels (~0-10 %).
@@ -625,12 +635,15 @@ def _describe_page(current: list[str | None], idx: list[int], texts: list[str],
     # line of its last character.
     lowered = None if twins else joined.lower()
 
-    def lines_matching(rx: re.Pattern[str], literals: tuple[str, ...]) -> np.ndarray:
+    def lines_matching(rx: re.Pattern[str], parts: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]) -> np.ndarray:
         hit = np.zeros(m, dtype=np.bool_)
-        if lowered is None or any(f in lowered for f in literals):
+        if lowered is None:
             last = [mt.end() - 1 for mt in rx.finditer(joined)]
-            if last:
-                hit[np.searchsorted(starts, last, side="right") - 1] = True
+        else:
+            last = [mt.end() - 1 for literals, part in parts if any(f in lowered for f in literals)
+                    for mt in part.finditer(lowered)]
+        if last:
+            hit[np.searchsorted(starts, last, side="right") - 1] = True
         return hit
 
     n_tok = st[:, _S_TOK].tolist()
@@ -639,8 +652,8 @@ def _describe_page(current: list[str | None], idx: list[int], texts: list[str],
     keys = [s.casefold() for s in stripped]
     copies = Counter(keys)
     x, long, heads = _page_rows(
-        st, lens, np.log1p(st[:, _S_TOK].astype(np.float64)), lines_matching(_COPYRIGHT, _COPYRIGHT_LITERALS),
-        lines_matching(_LINKISH, _LINKISH_LITERALS),
+        st, lens, np.log1p(st[:, _S_TOK].astype(np.float64)), lines_matching(_COPYRIGHT, _COPYRIGHT_PARTS),
+        lines_matching(_LINKISH, _LINKISH_PARTS),
         np.array([_BULLET.match(s) is not None for s in stripped], dtype=np.bool_),
         np.array([s[:1].islower() for s in stripped], dtype=np.bool_), marks,
         np.array([copies[k] - 1 for k in keys], dtype=np.float64),
@@ -892,6 +905,18 @@ def explain(row: np.ndarray, model: ContentModel, top: int = 4) -> str:
     return "; ".join(parts)
 
 
+def explanations(rows: np.ndarray, model: ContentModel, top: int = 4) -> list[str]:
+    """:func:`explain` of each row of ``rows``: the columns picked and made Python floats in one
+    call, the formats looked up once (tested equal)."""
+    spec = [(FEATURES.index(f), _EXPLAIN[f].format, f in _LOG_SCALED) for f in model.explained[:top]]
+    if not len(rows):
+        return []
+    values = rows[:, [col for col, _, _ in spec]].tolist()
+    expm1 = math.expm1
+    return ["; ".join([fmt(expm1(v) if log else v) for (_, fmt, log), v in zip(spec, vals, strict=True)])
+            for vals in values]
+
+
 def _headline_position(texts: list[str], lines: list[_Line]) -> int | None:
     """The page's headline: a 3-30 word line without end punctuation just before the first long sentence.
 
@@ -936,12 +961,13 @@ def judge(doc_id: str, current: list[str | None], model: ContentModel, threshold
     p = np.full(len(idx), np.inf)
     if judged:
         p[judged] = model.score(x[judged])
-    for k, (i, text) in enumerate(zip(idx, texts, strict=True)):
-        if p[k] >= threshold or protected[k]:
-            continue
+    scores = p.tolist()
+    low = [k for k in judged if not scores[k] >= threshold]
+    for k, why in zip(low, explanations(x[low], model), strict=True):
+        i = idx[k]
         out[i] = None
-        removals.append(Removal(doc_id, i, text, "low_content", "paragraph", 1, rule=model.name,
-                                detail=f"score {p[k]:.2f} < {threshold:.2f}: {explain(x[k], model)}"))
+        removals.append(Removal(doc_id, i, texts[k], "low_content", "paragraph", 1, rule=model.name,
+                                detail=f"score {scores[k]:.2f} < {threshold:.2f}: {why}"))
     if len(removals) == len(idx):
         return current, []  # never empty a page on the model's word alone
     return out, removals

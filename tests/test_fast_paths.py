@@ -173,6 +173,21 @@ def test_content_literals_are_what_the_patterns_need():
         assert any(f in example.lower() for f in content._LINKISH_LITERALS)
 
 
+def test_content_pattern_parts_find_what_the_whole_patterns_find():
+    # On a lower-cased line the case-sensitive parts match where the whole pattern matches the line
+    # itself, and a part that matches has one of its literals there. (Whole pages: the page tests.)
+    examples = ("mail me at A@B.de", "SEE HTTP://X", "Www.X.y", "@Handle", "X.ORG", "Site.Net", "a@b", "a@b.c",
+                "x @y", "x@ y.z", "© 2024", "(C) Acme", "COPYRIGHT", "All Rights Reserved", "all rights", "com",
+                ".community", "no link here", "a.b@c.d.e", "@", "x\n@y", "")
+    for whole, parts in ((content._COPYRIGHT, content._COPYRIGHT_PARTS), (content._LINKISH, content._LINKISH_PARTS)):
+        for example in examples:
+            low = example.lower()
+            found = [part.search(low) is not None for _, part in parts]
+            assert any(found) == (whole.search(example) is not None), example
+            assert all(any(f in low for f in literals) for (literals, _), hit in zip(parts, found, strict=True)
+                       if hit), example
+
+
 def _features_equal(lines: list[str | None], blocks: list[int] | None = None) -> None:
     i1, l1, x1 = content._featurize(lines, blocks)
     i2, l2, x2 = content._featurize(lines, blocks, reference=True)
@@ -195,6 +210,15 @@ def test_page_features_equal_the_line_by_line_reference(lines):
 def test_compiled_tree_walk_equals_numpy(values):
     x = np.array(values, dtype=np.float32).reshape(3, -1)
     assert np.array_equal(MODEL.margin(x), MODEL.margin_reference(x))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(-5, 50, width=32), min_size=len(content.FEATURES), max_size=len(content.FEATURES) * 4)
+       .map(lambda v: v[:len(v) - len(v) % len(content.FEATURES)]))
+def test_explanations_equal_one_row_at_a_time(values):
+    x = np.array(values, dtype=np.float32).reshape(-1, len(content.FEATURES))
+    assert content.explanations(x, MODEL) == [content.explain(row, MODEL) for row in x]
+    assert content.explanations(x[:0], MODEL) == []
 
 
 @pytest.mark.slow
