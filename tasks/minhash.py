@@ -556,13 +556,46 @@ def _band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:  # pragma
     return keys
 
 
+@numba.njit(cache=True, nogil=True)
+def _list_signatures(th: np.ndarray, offsets: np.ndarray, n: int, a: np.ndarray,
+                     b: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """:func:`_set_signatures` of :func:`_shingle_sets`, with each shingle hash permuted as it is
+    made: a minimum over the shingles is the minimum over their set, so the sets are never sorted
+    or made distinct."""
+    mask = np.uint64(0xFFFFFFFF)
+    fold = np.uint64(0x01000193)
+    m = offsets.shape[0] - 1
+    k_perm = a.shape[0]
+    sigs = np.full((m, k_perm), np.uint32(0xFFFFFFFF), dtype=np.uint32)
+    for i in range(m):
+        s = offsets[i]
+        length = offsets[i + 1] - s
+        if length <= 0:
+            continue
+        k = min(n, length)
+        for j in range(length - k + 1):
+            h = np.uint64(th[s + j])
+            for t in range(1, k):
+                h = ((h * fold) & mask) ^ np.uint64(th[s + j + t])
+            h = np.uint64(np.uint32(h))
+            h ^= h >> np.uint64(16)
+            h = (h * np.uint64(0x85EBCA6B)) & mask
+            h ^= h >> np.uint64(13)
+            h = (h * np.uint64(0xC2B2AE35)) & mask
+            h ^= h >> np.uint64(16)
+            for q in range(k_perm):
+                v = np.uint32((h * np.uint64(a[q]) + np.uint64(b[q])) & mask)
+                if v < sigs[i, q]:
+                    sigs[i, q] = v
+    return sigs
+
+
 def set_signatures(th: np.ndarray, offsets: np.ndarray, n: int, perms: Permutations) -> np.ndarray:
     """MinHash signatures ``[m, num_perm]`` of the n-shingle sets of ``m`` token-hash lists
-    ``th[offsets[i]:offsets[i + 1]]``, in compiled code: ``signature(shingle_hashes(th_i, n))`` of
+    ``th[offsets[i]:offsets[i + 1]]``, in one compiled pass: ``signature(shingle_hashes(th_i, n))`` of
     each (tested equal)."""
-    vals, soff = _shingle_sets(np.ascontiguousarray(th, dtype=np.uint32),
-                               np.ascontiguousarray(offsets, dtype=np.int64), n)
-    return _set_signatures(vals, soff, perms.a, perms.b)
+    return _list_signatures(np.ascontiguousarray(th, dtype=np.uint32), np.ascontiguousarray(offsets, dtype=np.int64),
+                            n, perms.a, perms.b)
 
 
 def set_band_keys(th: np.ndarray, offsets: np.ndarray, n: int, perms: Permutations, bands: int,
