@@ -608,7 +608,7 @@ class RuleSet:
         out: list[str | None] = list(paragraphs)
         removals: list[Removal] = []
         forms = [match_form(p) for p in paragraphs]
-        words = [word_count(f) for f in forms]  # = word_count(paragraph): folding adds no space
+        words = [len(f.split()) for f in forms]  # word_count(paragraph), inlined: folding adds no space
         hits = self._page_hits(forms, words)
         suffix_masks = self._suffix_candidates(forms)
         blocks: list[tuple[int, Rule]] = []
