@@ -962,7 +962,7 @@ def judge(doc_id: str, current: list[str | None], model: ContentModel, threshold
     if judged:
         p[judged] = model.score(x[judged])
     scores = p.tolist()
-    low = [k for k in judged if not scores[k] >= threshold]
+    low = [k for k in judged if not scores[k] >= threshold]  # "not >=": removed unless scored at the threshold or above
     for k, why in zip(low, explanations(x[low], model), strict=True):
         i = idx[k]
         out[i] = None
