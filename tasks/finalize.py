@@ -111,7 +111,8 @@ def finalize_shard(shard_index: int, paths: RunPaths, config: Config, decisions_
             for batch in pq.ParquetFile(prepared).iter_batches(batch_size=2048):
                 for rec in batch.to_pylist():
                     kept = _finalize_doc(rec, site_templates.get(rec["site"]), decisions.get(rec["order"]),
-                                         para_dups, docs, remove, stats, run_id, processed_at)
+                                         para_dups, docs, remove, stats, run_id, processed_at,
+                                         config.templates.embedded_run)
                     if kept:
                         _index_doc(rec["doc_id"], kept, signed.get(rec["order"]), idocs, pcols)
         iparas.write_table(pa.table(dict(zip(("key", "doc_id", "paragraph_index"), pcols, strict=True)),
@@ -168,12 +169,12 @@ def _index_doc(doc_id: str, kept: list[int], signed: tuple[Any, dict[int, int]] 
 
 
 def _finalize_doc(rec, site_templates, dec, para_dups, docs: ParquetSink, remove, stats, run_id,
-                  processed_at) -> list[int] | None:
+                  processed_at, embedded_run: int = 0) -> list[int] | None:
     """Apply the decisions to one document; return the input indexes of the paragraphs it keeps
     (None when it is removed whole)."""
     doc_id = rec["doc_id"]
     paragraphs, pindex = rec["paragraphs"], rec["pindex"]
-    mask = template_mask(rec["tkeys"], site_templates)
+    mask = template_mask(rec["tkeys"], site_templates, embedded_run)
     keep: list[int] = []
     for i, is_template in enumerate(mask):
         if is_template:

@@ -26,11 +26,29 @@ from scrapewash.tasks.write import INTERMEDIATE_COMPRESSION, INTERMEDIATE_LEVEL,
 _NO_KEYS = np.empty(0, dtype=np.uint64)
 
 
-def template_mask(tkeys: list[int], site_templates: dict[int, int] | None) -> list[bool]:
-    """True for each paragraph that is part of its site's template."""
+def template_mask(tkeys: list[int], site_templates: dict[int, int] | None, embedded_run: int = 0) -> list[bool]:
+    """True for each paragraph that is part of its site's template.
+
+    With ``embedded_run``, a run of at most that many template paragraphs with a kept
+    non-template paragraph on both sides is the page's own text that recurs on the site ("Pros",
+    "Note:", a line of code), not template, and stays."""
     if not site_templates:
         return [False] * len(tkeys)
-    return [k in site_templates for k in tkeys]
+    hits = [k in site_templates for k in tkeys]
+    if embedded_run > 0:
+        n = len(hits)
+        i = 0
+        while i < n:
+            if not hits[i]:
+                i += 1
+                continue
+            j = i
+            while j < n and hits[j]:
+                j += 1
+            if i > 0 and j < n and j - i <= embedded_run:
+                hits[i:j] = [False] * (j - i)
+            i = j
+    return hits
 
 
 def sign_shard(shard_index: int, paths: RunPaths, config: Config, templates_path: Path) -> dict[str, Any]:
@@ -73,7 +91,7 @@ def sign_batch(c: dict[str, list[Any]], site_templates: dict[str, dict[int, int]
     pindex, pnear = [], []
     for r in range(n):
         paragraphs, pidx, twords = c["paragraphs"][r], c["pindex"][r], c["twords"][r]
-        mask = template_mask(c["tkeys"][r], site_templates.get(c["site"][r]))
+        mask = template_mask(c["tkeys"][r], site_templates.get(c["site"][r]), config.templates.embedded_run)
         n_template = sum(mask)
         stats["template_paragraphs"] += n_template
         keep = [i for i, m in enumerate(mask) if not m] if n_template else range(len(mask))

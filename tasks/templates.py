@@ -3,7 +3,9 @@
 A paragraph whose *template form* (case folded, digits, month and weekday names
 folded, punctuation dropped) occurs in at least ``min_docs`` documents of the
 same site is part of the site's template — navigation, footer, address line,
-a standing appeal — and is removed from every page, ``reason="site_template"``.
+a standing appeal — and is removed from every page, ``reason="site_template"``,
+except where a short run of such lines sits inside the page's own text (a "Pros" heading, a line
+of code: ``[templates] embedded_run``, applied by :func:`scrapewash.tasks.sign.template_mask`).
 The site is the URL's host (without ``www.``) or, for documents without a URL,
 the folder the input file is in.
 """

@@ -124,6 +124,52 @@ def test_site_template_and_duplicate_paragraphs_in_a_run(tmp_path):
     assert counts["paragraphs_removed"]["site_template"] == len(tpl)
 
 
+def test_template_runs_inside_the_page_text_stay():
+    from scrapewash.tasks.sign import template_mask
+    t = {1: 4, 2: 4, 3: 4}
+    keys = [1, 9, 2, 8, 2, 3, 7, 1, 2, 3, 6, 1]  # 1, 2, 3: template keys; others: the page's own
+    assert template_mask(keys, t) == [k in t for k in keys]  # off: every template key goes
+    assert template_mask(keys, t, 0) == template_mask(keys, t)
+    # runs at the page's head and foot always go; inside it, runs up to the given length stay
+    assert template_mask(keys, t, 1) == [True, False, False, False, True, True, False, True, True, True, False, True]
+    assert template_mask(keys, t, 2) == [True, False, False, False, False, False, False, True, True, True, False, True]
+    assert template_mask(keys, t, 3) == [True] + [False] * 10 + [True]
+    assert template_mask([1, 2], t, 3) == [True, True]  # nothing of the page's own around them
+    assert template_mask([], t, 2) == [] and template_mask([5, 1], None, 2) == [False, False]
+
+
+def test_a_heading_every_review_of_a_site_carries_stays_in_its_text(tmp_path):
+    # four reviews of one site, each with its own "Pros" and "Cons" lists between its paragraphs,
+    # and the site's footer: the footer is template, the headings are the reviews' own
+    site = tmp_path / "in" / "gadgetdesk"
+    site.mkdir(parents=True)
+    for i in range(4):
+        (site / f"r{i}.txt").write_text("\n".join([
+            f"The {TOPICS[i]} gadget reviewed: small, quick and {['cheap', 'loud', 'odd', 'bright'][i]}",
+            f"We tested the {TOPICS[i]} gadget for two weeks near {PLACES[i]} and in the office, "
+            "and it held up better than most devices in its price range.",
+            "Pros",
+            f"- It handles the {TOPICS[i]} well",
+            "Cons",
+            f"- The case scratches near {PLACES[i]}",
+            f"Overall the {TOPICS[i]} gadget earns a cautious recommendation from our reviewers this month.",
+            "Gadget Desk, 4 Mill Lane, Portlow",
+        ]))
+    counts = run_flow([tmp_path / "in"], tmp_path / "out", content={"enabled": False},
+                      templates={"embedded_run": 2})
+    assert_reconciles(tmp_path / "out", counts)
+    removed = read_dataset(tmp_path / "out", "removed").to_pylist()
+    assert sorted(r["text"] for r in removed if r["reason"] == "site_template") == [
+        "Gadget Desk, 4 Mill Lane, Portlow"] * 4
+    for d in read_dataset(tmp_path / "out", "documents").to_pylist():
+        assert "\n\nPros\n\n" in d["text"] and "\n\nCons\n\n" in d["text"], d["text"]
+    # without the exception the headings go from every review
+    counts = run_flow([tmp_path / "in"], tmp_path / "out0", content={"enabled": False},
+                      templates={"embedded_run": 0})
+    removed = read_dataset(tmp_path / "out0", "removed").to_pylist()
+    assert sorted(r["text"] for r in removed if r["reason"] == "site_template").count("Pros") == 4
+
+
 def test_corpus_stages_can_be_switched_off(tmp_path):
     site = tmp_path / "in"
     site.mkdir()
@@ -383,7 +429,7 @@ def test_signed_shard_rows_equal_their_per_document_definitions(tmp_path):
     assert len(rows) == len(staged) == 60
     n_templates = n_near = 0
     for row, rec in zip(rows, staged, strict=True):
-        mask = sign.template_mask(rec["tkeys"], site_templates.get(rec["site"]))
+        mask = sign.template_mask(rec["tkeys"], site_templates.get(rec["site"]), cfg.templates.embedded_run)
         n_templates += sum(mask)
         kept = [k for k, m in enumerate(mask) if not m]
         text = "\n\n".join(rec["paragraphs"][k] for k in kept)
