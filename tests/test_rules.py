@@ -158,6 +158,25 @@ def test_comment_header_early_or_repeated_is_not_a_section():
     assert out[-1] == ARTICLE[2] and out[-3] == ARTICLE[1]
 
 
+def test_a_comments_header_needs_a_third_of_the_body_before_it_a_replies_header_half():
+    # the article's body: two long paragraphs, then the header, then as much text again in comments
+    comments = ["I have fished out of that harbour for years and the silt has never been this bad, "
+                "the council should have acted long before the boats started running aground in June.",
+                "Agreed. The crews have been asking for this since the spring storms, and nobody listened "
+                "until a trawler was stuck on the bar for a whole tide with its catch on board."] * 2
+    body = ARTICLE[:3]
+    for header, goes in (("Comments", True), ("12 Comments", True), ("5 Replies", False), ("Responses", False)):
+        out, rem = RULES.apply("d", body + [header] + comments)
+        assert out[: len(body)] == body
+        gone = [p is None for p in out[len(body) + 1:]]
+        assert gone == [goes] * len(comments), header
+        assert rem[0].paragraph_index == len(body) and rem[0].rule == (
+            "comments/header-count" if "omment" in header else "comments/header-replies")
+    # a forum thread whose first post is shorter than its replies keeps them
+    out, rem = RULES.apply("d", body[:2] + ["Comments"] + comments)
+    assert out[3:] == comments
+
+
 COMMENTS = [
     "Amy says", "Brilliant piece, I had no idea the channel was in such a state.",
     "Tom Baker says:", "My father fished out of that harbour for forty years and never saw it this bad. "
@@ -200,10 +219,10 @@ def test_a_comment_list_title_needs_less_article_before_it_than_a_bare_counter()
     out, rem = RULES.apply("d", short_article + ["Top Rated Comments"] + comments)
     assert out[: len(short_article)] == short_article and all(p is None for p in out[len(short_article):])
     assert rem[-1].detail == "in the section under 'Top Rated Comments'"
-    # A bare counter could sit in a share bar: it needs half of the body text before it.
-    out, rem = RULES.apply("d", short_article + ["3 Comments"] + comments)
+    # A bare counter could sit in a share bar: it needs a third of the body text before it.
+    out, rem = RULES.apply("d", short_article + ["3 Comments"] + comments * 2)
     assert [r.paragraph_index for r in rem] == [len(short_article)]
-    assert out[len(short_article) + 1:] == comments
+    assert out[len(short_article) + 1:] == comments * 2
 
 
 def test_block_min_share_and_min_count_are_validated(tmp_path):
