@@ -169,9 +169,10 @@ def _index_doc(doc_id: str, kept: list[int], signed: tuple[Any, dict[int, int]] 
 
 
 def _finalize_doc(rec, site_templates, dec, para_dups, docs: ParquetSink, remove, stats, run_id,
-                  processed_at, embedded_run: int = 0) -> list[int] | None:
+                  processed_at, embedded_run: int) -> list[int] | None:
     """Apply the decisions to one document; return the input indexes of the paragraphs it keeps
-    (None when it is removed whole)."""
+    (None when it is removed whole). ``embedded_run``: ``[templates] embedded_run``, as the sign
+    stage used it, so that the text signed is the text kept."""
     doc_id = rec["doc_id"]
     paragraphs, pindex = rec["paragraphs"], rec["pindex"]
     mask = template_mask(rec["tkeys"], site_templates, embedded_run)

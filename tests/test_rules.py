@@ -159,7 +159,7 @@ def test_comment_header_early_or_repeated_is_not_a_section():
 
 
 def test_a_comments_header_needs_a_third_of_the_body_before_it_a_replies_header_half():
-    # the article's body: two long paragraphs, then the header, then as much text again in comments
+    # the article's body: two long paragraphs (37 % of the page's body text), then the header, then comments
     comments = ["I have fished out of that harbour for years and the silt has never been this bad, "
                 "the council should have acted long before the boats started running aground in June.",
                 "Agreed. The crews have been asking for this since the spring storms, and nobody listened "
@@ -172,7 +172,8 @@ def test_a_comments_header_needs_a_third_of_the_body_before_it_a_replies_header_
         assert gone == [goes] * len(comments), header
         assert rem[0].paragraph_index == len(body) and rem[0].rule == (
             "comments/header-count" if "omment" in header else "comments/header-replies")
-    # a forum thread whose first post is shorter than its replies keeps them
+    # one long paragraph before the header (23 % of the body text): a share-bar counter or a thread's
+    # first post, and what follows stays
     out, rem = RULES.apply("d", body[:2] + ["Comments"] + comments)
     assert out[3:] == comments
 
