@@ -97,20 +97,29 @@ def _load_signatures(files: list[Path], num_perm: int) -> tuple[np.ndarray, list
             np.concatenate(sigs)[idx].astype(np.uint32, copy=False))
 
 
-def _shingle_sets(files: list[Path], wanted: set[int], shingle_words: int) -> dict[int, np.ndarray]:
-    out: dict[int, np.ndarray] = {}
-    if not wanted:
-        return out
-    values = pa.array(sorted(wanted), type=pa.int64())
-    for f in files:
-        t = pq.read_table(f, columns=["order", "text"])
-        t = t.filter(pc.is_in(t["order"], value_set=values))
-        orders = t["order"].to_pylist()
-        # shingle_set(tokens(text), shingle_words) of each, in compiled passes
-        sets, offsets = minhash.text_shingle_sets(t["text"].to_pylist(), shingle_words)
-        for k, order in enumerate(orders):
-            out[order] = sets[offsets[k]:offsets[k + 1]]
-    return out
+def _shingle_sets(files: list[Path], wanted: set[int], shingle_words: int) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
+    """The shingle sets of the documents ``wanted`` (by order), as values and offsets (set ``k`` is
+    ``values[offsets[k]:offsets[k + 1]]``, sorted and distinct), and each order's ``k``."""
+    slot: dict[int, int] = {}
+    parts: list[np.ndarray] = []
+    offs: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
+    base = 0
+    if wanted:
+        values = pa.array(sorted(wanted), type=pa.int64())
+        for f in files:
+            t = pq.read_table(f, columns=["order", "text"])
+            t = t.filter(pc.is_in(t["order"], value_set=values))
+            if not t.num_rows:
+                continue
+            # shingle_set(tokens(text), shingle_words) of each, in compiled passes
+            sets, offsets = minhash.text_shingle_sets(t["text"].to_pylist(), shingle_words)
+            for order in t["order"].to_pylist():
+                slot[order] = len(slot)
+            parts.append(sets)
+            offs.append(offsets[1:] + base)
+            base += len(sets)
+    vals = np.concatenate(parts) if parts else np.empty(0, dtype=np.uint32)
+    return vals, np.concatenate(offs), slot
 
 
 def find_duplicates(prepared: list[Path], cfg: DedupConfig, decisions_path: Path,
@@ -150,11 +159,11 @@ def find_duplicates(prepared: list[Path], cfg: DedupConfig, decisions_path: Path
             if cfg.verify == "exact":
                 keep_mask = est >= cfg.threshold - ESTIMATE_MARGIN
                 pairs, est = pairs[keep_mask], est[keep_mask]
-                sets = _shingle_sets(prepared, {int(order[i]) for i in np.unique(pairs)}, cfg.shingle_words)
-                sims = np.array([minhash.exact_jaccard(sets[int(order[a])], sets[int(order[b])])
-                                 for a, b in pairs.tolist()], dtype=np.float64)
+                vals, offs, slot = _shingle_sets(prepared, {int(order[i]) for i in np.unique(pairs)},
+                                                 cfg.shingle_words)
+                at = np.array([slot[int(o)] for o in order[pairs.ravel()]], dtype=np.int64).reshape(-1, 2)
+                sims = minhash.jaccard_pairs(vals, offs, at[:, 0], at[:, 1])
             else:
-                sets = {}
                 sims = est
             ok = sims >= cfg.threshold
             verified = pairs[ok]
@@ -165,6 +174,7 @@ def find_duplicates(prepared: list[Path], cfg: DedupConfig, decisions_path: Path
             members: dict[int, list[int]] = {}
             for i in np.unique(verified).tolist():
                 members.setdefault(uf.find(i), []).append(i)
+            removed_of: list[tuple[int, int]] = []  # (member, representative), a member to each removal
             for group in members.values():
                 group.sort()
                 if cfg.keep == "longest":
@@ -175,13 +185,15 @@ def find_duplicates(prepared: list[Path], cfg: DedupConfig, decisions_path: Path
                 rows.append({"order": int(order[rep]), "keep": True, "duplicate_of": None,
                              "duplicate_of_order": None, "similarity": None,
                              "duplicates": len(group) - 1, "cluster": int(order[rep])})
-                for i in group:
-                    if i == rep:
-                        continue
-                    if cfg.verify == "exact":
-                        sim = minhash.exact_jaccard(sets[int(order[i])], sets[int(order[rep])])
-                    else:
-                        sim = float(minhash.estimate_jaccard(sigs[i], sigs[rep]))
+                removed_of.extend((i, rep) for i in group if i != rep)
+            if removed_of:
+                mr = np.array(removed_of, dtype=np.int64)
+                if cfg.verify == "exact":  # each removed document's similarity to the one kept
+                    at = np.array([slot[int(o)] for o in order[mr.ravel()]], dtype=np.int64).reshape(-1, 2)
+                    member_sims = minhash.jaccard_pairs(vals, offs, at[:, 0], at[:, 1])
+                else:
+                    member_sims = minhash.estimate_jaccard(sigs[mr[:, 0]], sigs[mr[:, 1]])
+                for (i, rep), sim in zip(removed_of, member_sims.tolist(), strict=True):
                     rows.append({"order": int(order[i]), "keep": False, "duplicate_of": ids[rep],
                                  "duplicate_of_order": int(order[rep]), "similarity": round(sim, 4),
                                  "duplicates": 0, "cluster": int(order[rep])})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
+import pytest
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -102,6 +103,17 @@ def test_candidate_pairs_band_by_band_equal_one_sort(n, bands, distinct, seed):
     sigs = rng.integers(0, distinct, size=(n, bands * 2), dtype=np.uint64).astype(np.uint32)
     keys = minhash.band_keys(sigs, bands, 2)
     assert np.array_equal(minhash.candidate_pairs(keys), minhash.candidate_pairs_reference(keys))
+
+
+@pytest.mark.parametrize(("n", "distinct"), [(2, 1), (3000, 3), (20_000, 400), (20_000, 10**9)])
+def test_candidate_pairs_equal_one_sort_on_big_buckets_and_none(n, distinct):
+    # big buckets make the compiled pass grow its output many times; all-distinct keys give no pair
+    rng = np.random.default_rng(n + distinct)
+    sigs = rng.integers(0, distinct, size=(n, 16), dtype=np.uint64).astype(np.uint32)
+    keys = minhash.band_keys(sigs, 8, 2)
+    got = minhash.candidate_pairs(keys)
+    assert np.array_equal(got, minhash.candidate_pairs_reference(keys))
+    assert got.dtype == np.int64 and (len(got) > 0) == (distinct < n)
 
 
 _TEXT_ATOMS = ["word", "Word", "WORD", "_", "a_b", "12", "é", "İ", "K", "ß", "’", "“", "”", "—", "–", "…", "\u00a0",
