@@ -7,7 +7,7 @@ Near-duplicate documents:
    (``order``, ``doc_id``, ``n_words``,
    ``signature``: 4 bytes x ``num_perm`` per document, the only per-document
    state held in memory, plus 8 bytes x ``bands`` for the band keys, and while
-   the keys are grouped a table of 48 to 96 bytes per document).
+   the keys are grouped a table of 24 to 48 bytes per document).
 2. Band keys (``bands`` x ``rows``) grouped in bulk, one compiled pass per band
    over the documents with an open-addressing table (no sort, no per-item
    inserts into Python structures), give the candidate pairs. With the defaults (128 permutations, 32 bands of 4 rows) a

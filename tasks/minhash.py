@@ -352,7 +352,7 @@ def candidate_pairs(keys: np.ndarray) -> np.ndarray:
 
     Keys are grouped in bulk, one band at a time, in one compiled pass over the rows (ascending)
     with an open-addressing table of the band's keys: no per-item inserts into Python structures, no
-    sort, and the memory at work is a table of about twice the rows (a band's keys never equal
+    sort, and the memory at work is a table of 24 to 48 bytes per row (a band's keys never equal
     another band's: :func:`band_keys` offsets them). Within a bucket each row is paired with the
     bucket's first row and with its predecessor; that is enough for union-find to join every
     verified cluster. Equal to :func:`candidate_pairs_reference` (tested).
@@ -372,14 +372,15 @@ def candidate_pairs(keys: np.ndarray) -> np.ndarray:
 @numba.njit(cache=True, nogil=True)
 def _bucket_pair_codes(keys: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
     n, bands = keys.shape
-    size = 1
-    while size < 2 * n:
+    size, bits = 4, 2
+    while 2 * size < 3 * n:  # at most two thirds full
         size *= 2
+        bits += 1
     mask = size - 1
-    shift = np.uint64(64 - int(np.log2(size))) if size > 1 else np.uint64(63)
+    shift = np.uint64(64 - bits)
     tkey = np.empty(size, dtype=np.uint64)
-    tfirst = np.empty(size, dtype=np.int64)
-    tlast = np.empty(size, dtype=np.int64)
+    tfirst = np.empty(size, dtype=np.int32)  # rows < 2**31 (checked by the caller)
+    tlast = np.empty(size, dtype=np.int32)
     out = np.empty(max(16, n), dtype=np.int64)
     m = 0
     golden = np.uint64(0x9E3779B97F4A7C15)
@@ -399,10 +400,10 @@ def _bucket_pair_codes(keys: np.ndarray) -> np.ndarray:  # pragma: no cover - co
                 grown = np.empty(out.shape[0] * 2, dtype=np.int64)
                 grown[:m] = out[:m]
                 out = grown
-            f = tfirst[h]
+            f = np.int64(tfirst[h])
             out[m] = (f << 32) | r
             m += 1
-            last = tlast[h]
+            last = np.int64(tlast[h])
             if last != f:
                 out[m] = (last << 32) | r
                 m += 1
