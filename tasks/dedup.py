@@ -10,9 +10,9 @@ Near-duplicate documents:
    the keys are grouped a table of 24 to 48 bytes per document).
 2. Band keys (``bands`` x ``rows``) grouped in bulk, one compiled pass per band
    over the documents with an open-addressing table (no sort, no per-item
-   inserts into Python structures), give the candidate pairs. With the defaults (128 permutations, 32 bands of 4 rows) a
-   pair at Jaccard 0.7 becomes a candidate with probability 0.9998, at 0.5 with
-   0.87.
+   inserts into Python structures), give the candidate pairs. With the
+   defaults (128 permutations, 32 bands of 4 rows) a pair at Jaccard 0.7
+   becomes a candidate with probability 0.9998, at 0.5 with 0.87.
 3. Candidates are verified: ``verify="exact"`` (default) computes the exact
    Jaccard similarity of the two documents' shingle sets for every pair whose
    MinHash estimate is within 0.15 of the threshold (more than three standard
@@ -99,7 +99,8 @@ def _load_signatures(files: list[Path], num_perm: int) -> tuple[np.ndarray, list
             np.concatenate(sigs)[idx].astype(np.uint32, copy=False))
 
 
-def _shingle_sets(files: list[Path], wanted: set[int], shingle_words: int) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
+def _shingle_sets(files: list[Path], wanted: set[int],
+                  shingle_words: int) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
     """The shingle sets of the documents ``wanted`` (by order), as values and offsets (set ``k`` is
     ``values[offsets[k]:offsets[k + 1]]``, sorted and distinct), and each order's ``k``."""
     slot: dict[int, int] = {}
