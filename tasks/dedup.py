@@ -125,6 +125,13 @@ def _shingle_sets(files: list[Path], wanted: set[int],
     return vals, np.concatenate(offs), slot
 
 
+def _set_numbers(slot: dict[int, int], orders: np.ndarray) -> np.ndarray:
+    """The number of each document's set in :func:`_shingle_sets`' output, for an array of orders
+    (same shape)."""
+    return np.fromiter((slot[o] for o in orders.ravel().tolist()), dtype=np.int64,
+                       count=orders.size).reshape(orders.shape)
+
+
 def find_duplicates(prepared: list[Path], cfg: DedupConfig, decisions_path: Path,
                     index_root: Path | None = None, exclude: list[str] | None = None) -> dict[str, Any]:
     """Decide which staged documents are near-duplicates; write the decisions; return counts.
@@ -164,7 +171,7 @@ def find_duplicates(prepared: list[Path], cfg: DedupConfig, decisions_path: Path
                 pairs, est = pairs[keep_mask], est[keep_mask]
                 vals, offs, slot = _shingle_sets(prepared, {int(order[i]) for i in np.unique(pairs)},
                                                  cfg.shingle_words)
-                at = np.array([slot[int(o)] for o in order[pairs.ravel()]], dtype=np.int64).reshape(-1, 2)
+                at = _set_numbers(slot, order[pairs])
                 sims = minhash.jaccard_pairs(vals, offs, at[:, 0], at[:, 1])
             else:
                 sims = est
@@ -192,7 +199,7 @@ def find_duplicates(prepared: list[Path], cfg: DedupConfig, decisions_path: Path
             if removed_of:
                 mr = np.array(removed_of, dtype=np.int64)
                 if cfg.verify == "exact":  # each removed document's similarity to the one kept
-                    at = np.array([slot[int(o)] for o in order[mr.ravel()]], dtype=np.int64).reshape(-1, 2)
+                    at = _set_numbers(slot, order[mr])
                     member_sims = minhash.jaccard_pairs(vals, offs, at[:, 0], at[:, 1])
                 else:
                     member_sims = minhash.estimate_jaccard(sigs[mr[:, 0]], sigs[mr[:, 1]])
