@@ -436,9 +436,109 @@ def candidate_pairs_reference(keys: np.ndarray) -> np.ndarray:
 
 def texts_token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """:func:`text_token_hashes` of several texts at once: all hashes concatenated, and offsets
-    (``hashes[offsets[i]:offsets[i + 1]]`` are text ``i``'s). The texts that, lower-cased, are ASCII
-    once typographic punctuation is blanked are joined and cut and hashed in one compiled pass; the
-    others take :func:`text_token_hashes` one by one (tested equal)."""
+    (``hashes[offsets[i]:offsets[i + 1]]`` are text ``i``'s).
+
+    The texts are joined by NUL and their UTF-8 read in one compiled pass
+    (:func:`_utf8_token_hashes`): ASCII letters, digits and "_" are lower-cased and hashed as they are
+    read, other ASCII bytes and the typographic punctuation of :data:`_NON_WORD_TYPOGRAPHY` end a
+    token, and a text holding any other character is left to :func:`text_token_hashes`. Equal to
+    :func:`texts_token_hashes_reference` (tested)."""
+    m = len(texts)
+    if m == 0:
+        return np.empty(0, dtype=np.uint32), np.zeros(1, dtype=np.int64)
+    joined = "\x00".join(texts)
+    if joined.count("\x00") != m - 1:  # a text holding NUL: the texts' bounds are not the NULs
+        return texts_token_hashes_reference(texts)
+    data = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    th, offsets, other = _utf8_token_hashes(data, m, _ASCII_TOKEN_BYTES, _TYPOGRAPHY_FLAGS, _CRC_TABLE)
+    if not other.any():
+        return th, offsets
+    parts = [text_token_hashes(texts[i]) if other[i] else th[offsets[i]:offsets[i + 1]] for i in range(m)]
+    offsets = np.zeros(m + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, parts), dtype=np.int64, count=m), out=offsets[1:])
+    return np.concatenate(parts), offsets
+
+
+# An ASCII byte as the token pass reads it: letters lower-cased, letters, digits and "_" kept (the
+# ASCII ``\w``), every other byte a space (a token's end).
+_ASCII_TOKEN_BYTES = np.array([ord(chr(c).lower()) if (chr(c).isalnum() or c == 0x5F) else 0x20 for c in range(128)],
+                              dtype=np.uint8)
+# Which code points below 0x10000 are typographic punctuation the token pass reads as a space.
+_TYPOGRAPHY_FLAGS = np.zeros(0x10000, dtype=np.bool_)
+_TYPOGRAPHY_FLAGS[[ord(c) for c in _NON_WORD_TYPOGRAPHY]] = True
+
+
+@numba.njit(cache=True, nogil=True)
+def _utf8_token_hashes(data: np.ndarray, m: int, ascii_map: np.ndarray, typography: np.ndarray,
+                       table: np.ndarray) -> tuple:  # pragma: no cover - compiled
+    """Token hashes of ``m`` texts given as their UTF-8 joined by NUL: hashes, offsets, and which
+    texts hold a character other than ASCII and the typographic punctuation (their tokens are left
+    out: their offsets enclose none)."""
+    n = data.shape[0]
+    out = np.empty(n // 2 + 1, dtype=np.uint32)
+    offsets = np.zeros(m + 1, dtype=np.int64)
+    other = np.zeros(m, dtype=np.bool_)
+    full = np.uint32(0xFFFFFFFF)
+    low = np.uint32(0xFF)
+    eight = np.uint32(8)
+    k = 0
+    t = 0
+    first = 0  # this text's first hash in out
+    c = full
+    in_token = False
+    i = 0
+    while i < n:
+        b = data[i]
+        if b < 0x80:
+            i += 1
+            v = ascii_map[b]
+            if v != 0x20:
+                if not in_token:
+                    c = full
+                    in_token = True
+                c = table[(c ^ np.uint32(v)) & low] ^ (c >> eight)
+                continue
+            if in_token:
+                out[k] = c ^ full
+                k += 1
+                in_token = False
+            if b == 0:  # the end of text t
+                offsets[t + 1] = k
+                t += 1
+                first = k
+            continue
+        # a character of two to four bytes (surrogates, encoded with "surrogatepass", take three)
+        if b >= 0xF0:
+            cp = 0x10000  # beyond the table: not typography
+            i += 4
+        elif b >= 0xE0:
+            cp = ((b & 0x0F) << 12) | ((data[i + 1] & 0x3F) << 6) | (data[i + 2] & 0x3F)
+            i += 3
+        else:
+            cp = ((b & 0x1F) << 6) | (data[i + 1] & 0x3F)
+            i += 2
+        if cp < 0x10000 and typography[cp]:
+            if in_token:
+                out[k] = c ^ full
+                k += 1
+                in_token = False
+            continue
+        # Another character: this text is done elsewhere; drop its hashes and skip to its end.
+        other[t] = True
+        in_token = False
+        k = first
+        while i < n and data[i] != 0:
+            i += 1
+    if in_token:
+        out[k] = c ^ full
+        k += 1
+    offsets[t + 1] = k
+    return out[:k].copy(), offsets, other
+
+
+def texts_token_hashes_reference(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`texts_token_hashes` by lower-casing and blanking each text in Python first (the texts
+    that are ASCII then are cut and hashed in one compiled pass, the others one by one)."""
     m = len(texts)
     blanked = [ascii_without_typography(t.lower()) for t in texts]
     fast = [i for i, b in enumerate(blanked) if b is not None]

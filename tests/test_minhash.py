@@ -117,7 +117,8 @@ def test_candidate_pairs_equal_one_sort_on_big_buckets_and_none(n, distinct):
 
 
 _TEXT_ATOMS = ["word", "Word", "WORD", "_", "a_b", "12", "é", "İ", "K", "ß", "’", "“", "”", "—", "–", "…", "\u00a0",
-               "•", "©", "®", " ", "\n", "\t", ".", ",", "'", "-", "\x00", "ǅ", "\u2028", "漢", "x" * 20]
+               "•", "©", "®", " ", "\n", "\t", ".", ",", "'", "-", "\x00", "ǅ", "\u2028", "漢", "x" * 20, "😀", "\udc80",
+               "٣", "Ａ", "\u00b7", "\u2019s", "ü", "\u0130x"]
 
 
 @settings(max_examples=800, deadline=None)
@@ -127,6 +128,25 @@ def test_texts_token_hashes_equal_one_text_at_a_time(texts):
     assert len(offsets) == len(texts) + 1 and offsets[0] == 0 and offsets[-1] == len(th)
     for i, t in enumerate(texts):
         assert np.array_equal(th[offsets[i]:offsets[i + 1]], minhash.text_token_hashes(t))
+    ref_th, ref_offsets = minhash.texts_token_hashes_reference(texts)
+    assert np.array_equal(th, ref_th) and np.array_equal(offsets, ref_offsets)
+    assert th.dtype == np.uint32 and offsets.dtype == np.int64
+
+
+def test_texts_token_hashes_on_typical_pages():
+    """Pages of ASCII with typographic punctuation (read in the compiled pass) between pages that
+    need the one-by-one path (accents, Chinese), in one batch."""
+    plain = "The mayor’s plan — approved “in full” on Monday… costs $3.5m • Photo © AP\u00a0News"
+    texts = [plain, "Café Zürich reopens", plain.upper(), "", "北京报道：新政策", plain + " " + plain, "x"]
+    th, offsets = minhash.texts_token_hashes(texts)
+    for i, t in enumerate(texts):
+        assert np.array_equal(th[offsets[i]:offsets[i + 1]], minhash.token_hashes(minhash.tokens(t)))
+    assert offsets[3] == offsets[4]  # the empty page has no token
+    # Which pages the compiled pass read itself: all but the accented and the Chinese one.
+    data = np.frombuffer("\x00".join(texts).encode("utf-8"), dtype=np.uint8)
+    _, _, other = minhash._utf8_token_hashes(data, len(texts), minhash._ASCII_TOKEN_BYTES,
+                                             minhash._TYPOGRAPHY_FLAGS, minhash._CRC_TABLE)
+    assert other.tolist() == [False, True, False, False, True, False, False]
 
 
 def _near_pairs_reference(th, offsets, n, perms, bands, rows):
