@@ -439,10 +439,11 @@ def texts_token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     (``hashes[offsets[i]:offsets[i + 1]]`` are text ``i``'s).
 
     The texts are joined by NUL and their UTF-8 read in one compiled pass
-    (:func:`_utf8_token_hashes`): ASCII letters, digits and "_" are lower-cased and hashed as they are
-    read, other ASCII bytes and the typographic punctuation of :data:`_NON_WORD_TYPOGRAPHY` end a
-    token, and a text holding any other character is left to :func:`text_token_hashes`. Equal to
-    :func:`texts_token_hashes_reference` (tested)."""
+    (:func:`_utf8_token_hashes`): each character is lower-cased and classed as it is read, by a table of
+    Unicode's first four planes (:func:`_token_table`: every script, emoji and Chinese characters of
+    the supplementary planes included), and the tokens' UTF-8 hashed as they grow. A text holding a
+    character beyond those planes, or one whose lower case is not one character on its own (İ, and
+    Σ, which Python lower-cases by what follows it), is left to :func:`text_token_hashes`. Equal to :func:`texts_token_hashes_reference` (tested)."""
     m = len(texts)
     if m == 0:
         return np.empty(0, dtype=np.uint32), np.zeros(1, dtype=np.int64)
@@ -450,7 +451,7 @@ def texts_token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     if joined.count("\x00") != m - 1:  # a text holding NUL: the texts' bounds are not the NULs
         return texts_token_hashes_reference(texts)
     data = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
-    th, offsets, other = _utf8_token_hashes(data, m, _ASCII_TOKEN_BYTES, _TYPOGRAPHY_FLAGS, _CRC_TABLE)
+    th, offsets, other = _utf8_token_hashes(data, m, _ASCII_TOKEN_BYTES, _token_table(), _CRC_TABLE)
     if not other.any():
         return th, offsets
     parts = [text_token_hashes(texts[i]) if other[i] else th[offsets[i]:offsets[i + 1]] for i in range(m)]
@@ -463,17 +464,61 @@ def texts_token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 # ASCII ``\w``), every other byte a space (a token's end).
 _ASCII_TOKEN_BYTES = np.array([ord(chr(c).lower()) if (chr(c).isalnum() or c == 0x5F) else 0x20 for c in range(128)],
                               dtype=np.uint8)
-# Which code points below 0x10000 are typographic punctuation the token pass reads as a space.
-_TYPOGRAPHY_FLAGS = np.zeros(0x10000, dtype=np.bool_)
-_TYPOGRAPHY_FLAGS[[ord(c) for c in _NON_WORD_TYPOGRAPHY]] = True
+_KIND_SHIFT = 24  # _token_table: the lower-cased code point in the low bits, the kind above
+_KIND_OTHER, _KIND_RUN, _KIND_SINGLE, _KIND_ELSEWHERE = 0, 1, 2, 3
+
+
+_TABLE_PLANES = 4  # the table covers code points below 0x40000
+
+
+@lru_cache(maxsize=1)
+def _token_table() -> np.ndarray:
+    """How :func:`tokens` reads each character of Unicode's first four planes: its lower case (one
+    character) and its kind -- not a word character (a token's end), a word character of a run, a
+    token of its own (a word character of :data:`CHAR_TOKEN_RANGES`), or to be read elsewhere (İ,
+    which lower-cases to two characters, and Σ, whose lower case depends on what follows it)."""
+    size = _TABLE_PLANES << 16
+    out = np.zeros(size, dtype=np.uint32)
+    single = np.zeros(size, dtype=np.bool_)
+    for lo, hi in CHAR_TOKEN_RANGES:
+        single[lo:min(hi, size - 1) + 1] = True
+    for c in range(size):
+        low = chr(c).lower()
+        if len(low) != 1 or c == 0x03A3 or ord(low) >= size:
+            out[c] = _KIND_ELSEWHERE << _KIND_SHIFT
+            continue
+        lc = ord(low)
+        word = low.isalnum() or low == "_"  # what ``\w`` matches in a str pattern
+        kind = _KIND_OTHER if not word else _KIND_SINGLE if single[lc] else _KIND_RUN
+        out[c] = (kind << _KIND_SHIFT) | lc
+    return out
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _crc_utf8(c: np.uint32, cp: int, table: np.ndarray) -> np.uint32:  # pragma: no cover - compiled
+    """The CRC-32 state ``c`` carried over the UTF-8 bytes of the character ``cp``."""
+    low = np.uint32(0xFF)
+    eight = np.uint32(8)
+    if cp < 0x80:
+        return table[(c ^ np.uint32(cp)) & low] ^ (c >> eight)
+    if cp < 0x800:
+        c = table[(c ^ np.uint32(0xC0 | (cp >> 6))) & low] ^ (c >> eight)
+        return table[(c ^ np.uint32(0x80 | (cp & 0x3F))) & low] ^ (c >> eight)
+    if cp < 0x10000:
+        c = table[(c ^ np.uint32(0xE0 | (cp >> 12))) & low] ^ (c >> eight)
+    else:
+        c = table[(c ^ np.uint32(0xF0 | (cp >> 18))) & low] ^ (c >> eight)
+        c = table[(c ^ np.uint32(0x80 | ((cp >> 12) & 0x3F))) & low] ^ (c >> eight)
+    c = table[(c ^ np.uint32(0x80 | ((cp >> 6) & 0x3F))) & low] ^ (c >> eight)
+    return table[(c ^ np.uint32(0x80 | (cp & 0x3F))) & low] ^ (c >> eight)
 
 
 @numba.njit(cache=True, nogil=True)
-def _utf8_token_hashes(data: np.ndarray, m: int, ascii_map: np.ndarray, typography: np.ndarray,
+def _utf8_token_hashes(data: np.ndarray, m: int, ascii_map: np.ndarray, kinds: np.ndarray,
                        table: np.ndarray) -> tuple:  # pragma: no cover - compiled
     """Token hashes of ``m`` texts given as their UTF-8 joined by NUL: hashes, offsets, and which
-    texts hold a character other than ASCII and the typographic punctuation (their tokens are left
-    out: their offsets enclose none)."""
+    texts are to be read elsewhere (their tokens are left out: their offsets enclose none).
+    ``ascii_map``: :data:`_ASCII_TOKEN_BYTES`; ``kinds``: :func:`_token_table`."""
     n = data.shape[0]
     out = np.empty(n // 2 + 1, dtype=np.uint32)
     offsets = np.zeros(m + 1, dtype=np.int64)
@@ -509,7 +554,8 @@ def _utf8_token_hashes(data: np.ndarray, m: int, ascii_map: np.ndarray, typograp
             continue
         # a character of two to four bytes (surrogates, encoded with "surrogatepass", take three)
         if b >= 0xF0:
-            cp = 0x10000  # beyond the table: not typography
+            cp = (((b & 0x07) << 18) | ((data[i + 1] & 0x3F) << 12) | ((data[i + 2] & 0x3F) << 6)
+                  | (data[i + 3] & 0x3F))
             i += 4
         elif b >= 0xE0:
             cp = ((b & 0x0F) << 12) | ((data[i + 1] & 0x3F) << 6) | (data[i + 2] & 0x3F)
@@ -517,13 +563,28 @@ def _utf8_token_hashes(data: np.ndarray, m: int, ascii_map: np.ndarray, typograp
         else:
             cp = ((b & 0x1F) << 6) | (data[i + 1] & 0x3F)
             i += 2
-        if cp < 0x10000 and typography[cp]:
+        kind = 3
+        lc = 0
+        if cp < kinds.shape[0]:
+            entry = kinds[cp]
+            kind = entry >> 24
+            lc = entry & 0xFFFFFF
+        if kind == 1:  # a word character of a run
+            if not in_token:
+                c = full
+                in_token = True
+            c = _crc_utf8(c, lc, table)
+            continue
+        if kind == 0 or kind == 2:  # a token's end; a token of its own
             if in_token:
                 out[k] = c ^ full
                 k += 1
                 in_token = False
+            if kind == 2:
+                out[k] = _crc_utf8(full, lc, table) ^ full
+                k += 1
             continue
-        # Another character: this text is done elsewhere; drop its hashes and skip to its end.
+        # Beyond the table, İ or Σ: this text is read elsewhere; drop its hashes, skip to its end.
         other[t] = True
         in_token = False
         k = first

@@ -134,19 +134,34 @@ def test_texts_token_hashes_equal_one_text_at_a_time(texts):
 
 
 def test_texts_token_hashes_on_typical_pages():
-    """Pages of ASCII with typographic punctuation (read in the compiled pass) between pages that
-    need the one-by-one path (accents, Chinese), in one batch."""
+    """Pages in several scripts in one batch: the compiled pass reads all but those with İ or Σ or a
+    character beyond Unicode's first four planes, which go one by one."""
     plain = "The mayor’s plan — approved “in full” on Monday… costs $3.5m • Photo © AP\u00a0News"
-    texts = [plain, "Café Zürich reopens", plain.upper(), "", "北京报道：新政策", plain + " " + plain, "x"]
+    texts = [plain, "Café Zürich reopens: Ärzte für Älteste", plain.upper(), "", "北京报道：新政策 ２０２４年",
+             "Москва, 5 ДЕКАБРЯ — «Новости»", "Fans 😀 cheered", "İstanbul'da", "ΟΔΥΣΣΕΑΣ ΚΑΙ ΣΟΦΙΑ",
+             "ภาษาไทย ทดสอบ", "e\u0301te\u0301 naïve ﬁnance", "𠀋𠀌 𝐀𝐁 𐐀𐐁x \U000e0041", plain + " " + plain, "x"]
     th, offsets = minhash.texts_token_hashes(texts)
     for i, t in enumerate(texts):
         assert np.array_equal(th[offsets[i]:offsets[i + 1]], minhash.token_hashes(minhash.tokens(t)))
     assert offsets[3] == offsets[4]  # the empty page has no token
-    # Which pages the compiled pass read itself: all but the accented and the Chinese one.
     data = np.frombuffer("\x00".join(texts).encode("utf-8"), dtype=np.uint8)
     _, _, other = minhash._utf8_token_hashes(data, len(texts), minhash._ASCII_TOKEN_BYTES,
-                                             minhash._TYPOGRAPHY_FLAGS, minhash._CRC_TABLE)
-    assert other.tolist() == [False, True, False, False, True, False, False]
+                                             minhash._token_table(), minhash._CRC_TABLE)
+    assert [i for i in range(len(texts)) if other[i]] == [7, 8, 11]
+
+
+def test_the_token_table_reads_as_the_pattern():
+    """Every character of Unicode's first four planes, on its own and between two letters, gives
+    the tokens :func:`minhash.tokens` gives, or is left to it."""
+    table = minhash._token_table()
+    chars = [chr(c) for c in range(1, 0x40000) if not 0xD800 <= c <= 0xDFFF]  # NUL: the texts' joint
+    texts = [ch for ch in chars] + ["a" + ch + "b" for ch in chars]
+    assert "\x00" not in "".join(texts)  # one batch, read by the compiled pass
+    th, offsets = minhash.texts_token_hashes(texts)
+    for i, t in enumerate(texts):
+        assert np.array_equal(th[offsets[i]:offsets[i + 1]], minhash.token_hashes(minhash.tokens(t))), repr(t)
+    elsewhere = [c for c in range(len(table)) if table[c] >> minhash._KIND_SHIFT == minhash._KIND_ELSEWHERE]
+    assert elsewhere == [0x0130, 0x03A3]
 
 
 def _near_pairs_reference(th, offsets, n, perms, bands, rows):
