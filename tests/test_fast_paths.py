@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 
 from conftest import EVALDATA, need_shared
 from scrapewash.config import Config
-from scrapewash.tasks import boilerplate, content, encoding, minhash, repeats, templates
+from scrapewash.tasks import boilerplate, content, encoding, forms, minhash, repeats, templates
 from scrapewash.tasks.boilerplate import load_rules, match_form, required_literals, word_count
 
 RULES = load_rules()
@@ -242,6 +242,14 @@ def test_fast_paths_equal_their_references_on_the_dev_sets(path, every):
                 _fragments_equal(p)
                 assert repeats.paragraph_key(p) == repeats.paragraph_key_reference(p)
             assert templates.template_forms(paras) == [templates.template_form(p) for p in paras]
+            made = forms.keys_and_forms(paras)
+            if made is not None:
+                keys, utf8, elsewhere = made
+                for i, p in enumerate(paras):
+                    if i not in elsewhere:
+                        assert (keys[i].decode() or p.strip()) == repeats.paragraph_key_reference(p)
+                        assert utf8[i].decode() == templates.template_form(p)
+            assert templates.template_keys(paras) == templates.template_keys_reference(paras)
             th, offsets = minhash.texts_token_hashes(paras)
             assert np.array_equal(th, np.concatenate([minhash.text_token_hashes(p) for p in paras] or [th]))
             current, _ = RULES.apply("d", paras)
