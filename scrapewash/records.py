@@ -58,6 +58,10 @@ class CleanDocument:
     encoding_fixes: list[str]
     removals: list[Removal] = field(default_factory=list)
     blocks: list[int] | None = None  # block number of every input paragraph (blank-line separated)
+    # The template form (UTF-8) of each paragraph that reached the in-page repeats, by input index,
+    # made by the compiled forms pass (:func:`scrapewash.tasks.forms.keys_and_forms`); None where
+    # that pass was not run, and a paragraph it could not read is missing.
+    forms: dict[int, bytes] | None = None
 
     @property
     def n_removed_paragraphs(self) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from scrapewash.config import Config
 from scrapewash.records import CleanDocument, RawDocument, Removal
-from scrapewash.tasks import boilerplate, content, encoding, repeats
+from scrapewash.tasks import boilerplate, content, encoding, forms, repeats
 
 
 class Cleaner:
@@ -34,10 +34,21 @@ class Cleaner:
         if self.rules is not None:
             current, found = self.rules.apply(raw.doc_id, paragraphs)
             removals.extend(found)
+        # One compiled pass gives the exact-match keys the in-page repeats compare and the template
+        # forms the corpus-wide stages count (:func:`forms.keys_and_forms`).
+        present = [i for i, p in enumerate(current) if p is not None]
+        texts = [current[i] for i in present]
+        made = forms.keys_and_forms(texts)  # type: ignore[arg-type]
+        keys = page_forms = None
+        if made is not None:
+            keys = repeats.exact_keys(made, texts)  # type: ignore[arg-type]
+            page_forms = dict(zip(present, made[1], strict=True))
+            for k in made[2]:
+                del page_forms[present[k]]
         r = self.config.repeats
         if r.enabled:
             current, found = repeats.remove_repeats(raw.doc_id, current, r.near, r.near_threshold,
-                                                    r.near_min_words, r.min_words, r.scope, r.min_block)
+                                                    r.near_min_words, r.min_words, r.scope, r.min_block, keys=keys)
             removals.extend(found)
         if self.model is not None:
             current, found = content.judge(raw.doc_id, current, self.model, self.threshold,
@@ -48,4 +59,4 @@ class Cleaner:
                                      x.part != "fragment"))
         idx = [i for i, p in enumerate(current) if p is not None]
         return CleanDocument(raw, [current[i] for i in idx], idx, len(paragraphs), fixes,  # type: ignore[misc]
-                             removals, blocks)
+                             removals, blocks, page_forms)

@@ -94,7 +94,8 @@ def prepare_shard(shard: Shard, paths: RunPaths, config: Config, processed_at: d
                     stats["rules"][r.rule] += 1
                 removed.add(removal_row(r, source=rec.source, url=rec.url, run_id=run_id,
                                         processed_at=processed_at, order=rec.order), len(r.text) + 200)
-            model_removed = [r.text for r in doc.removals if r.reason == "low_content"]
+            model_removed = [r for r in doc.removals if r.reason == "low_content"]
+            removed_texts = [r.text for r in model_removed]
             if not doc.paragraphs:
                 why = ("no text in the input" if doc.n_input_paragraphs == 0
                        else f"all {doc.n_input_paragraphs} paragraphs were removed")
@@ -108,10 +109,11 @@ def prepare_shard(shard: Shard, paths: RunPaths, config: Config, processed_at: d
                 "order": rec.order, "doc_id": rec.doc_id, "url": rec.url, "source": rec.source,
                 "input_position": rec.input_position, "site": templates.site_of(rec.url, rec.source),
                 "paragraphs": doc.paragraphs, "pindex": doc.kept_indexes,
-                "tkeys": templates.template_keys(doc.paragraphs),
+                "tkeys": templates.keys_of_forms(doc.paragraphs, doc.kept_indexes, doc.forms),
                 "twords": minhash.word_counts(doc.paragraphs),
-                "xkeys": templates.template_keys(model_removed),
-                "xwords": minhash.word_counts(model_removed),
+                "xkeys": templates.keys_of_forms(removed_texts, [r.paragraph_index for r in model_removed],
+                                                 doc.forms),
+                "xwords": minhash.word_counts(removed_texts),
                 "n_removed_paragraphs": doc.n_removed_paragraphs, "encoding_fixes": doc.encoding_fixes,
                 "metadata": rec.metadata,
             }, sum(len(p) for p in doc.paragraphs) + 600)

@@ -65,6 +65,17 @@ def paragraph_keys(paragraphs: Sequence[str]) -> list[str]:
     return [paragraph_key(p) if k is None else k for k, p in zip(keys, paragraphs, strict=True)]
 
 
+def exact_keys(made: tuple[list[bytes], list[bytes], list[int]], paragraphs: Sequence[str]) -> list[bytes]:
+    """:func:`paragraph_key` of each paragraph as UTF-8, from the compiled forms pass's output for
+    them (:func:`scrapewash.tasks.forms.keys_and_forms`; the paragraphs it left are keyed here). Two
+    keys are equal exactly when the :func:`paragraph_key` strings are."""
+    keys, _, elsewhere = made
+    out = [k or p.strip().encode("utf-8", "surrogatepass") for k, p in zip(keys, paragraphs, strict=True)]
+    for i in elsewhere:
+        out[i] = paragraph_key(paragraphs[i]).encode("utf-8", "surrogatepass")
+    return out
+
+
 def paragraph_key_reference(paragraph: str) -> str:
     """:func:`paragraph_key` by its definition: one regex substitution."""
     key = _NONWORD.sub(" ", paragraph.casefold()).strip()
@@ -91,6 +102,7 @@ def remove_repeats(
     min_words: int = 1,
     scope: str = "any",
     min_block: int = 2,
+    keys: Sequence[str | bytes] | None = None,
 ) -> tuple[list[str | None], list[Removal]]:
     """Drop paragraphs that repeat an earlier kept paragraph of the same document.
 
@@ -106,15 +118,21 @@ def remove_repeats(
     the page's head (a headline printed twice). A question asked of every
     interviewee or a dish on every day of a meal plan stays.
     ``scope="any"`` removes every repeat.
+
+    ``keys``: the exact-match keys of the present paragraphs, if already made (:func:`exact_keys`);
+    else they are made here (:func:`paragraph_keys`).
     """
     out = list(paragraphs)
     removals: list[Removal] = []
     first_by_key: dict[str, int] = {}
     present = [i for i, p in enumerate(paragraphs) if p is not None]
-    for i, key in zip(present, paragraph_keys([paragraphs[i] for i in present]), strict=True):  # type: ignore[misc]
+    if keys is None:
+        keys = paragraph_keys([paragraphs[i] for i in present])  # type: ignore[misc]
+    for i, key in zip(present, keys, strict=True):
         p = paragraphs[i]
-        if (min_words > 1 or not key) and minhash.word_count(key) < min_words:  # a non-empty key has a word
-            continue
+        if (min_words > 1 or not key) and minhash.word_count(
+                key if isinstance(key, str) else key.decode("utf-8", "surrogatepass")) < min_words:
+            continue  # (a non-empty key has a word)
         j = first_by_key.get(key)
         if j is None:
             first_by_key[key] = i

@@ -125,6 +125,20 @@ def template_keys(paragraphs: Sequence[str]) -> list[int]:
     return out
 
 
+def keys_of_forms(paragraphs: Sequence[str], indexes: Sequence[int], page_forms: dict[int, bytes] | None) -> list[int]:
+    """:func:`template_keys` of a page's ``paragraphs`` (input indexes ``indexes``) from the forms the
+    cleaning already made (:attr:`scrapewash.records.CleanDocument.forms`); a paragraph without one is
+    formed here."""
+    if page_forms is None:
+        return template_keys(paragraphs)
+    get = page_forms.get
+    out = []
+    for p, i in zip(paragraphs, indexes, strict=True):
+        f = get(i)
+        out.append(_h64_bytes(f) if f is not None else _h64(template_form(p)))
+    return out
+
+
 def template_keys_reference(paragraphs: Sequence[str]) -> list[int]:
     return [_h64(f) for f in template_forms(paragraphs)]
 

@@ -66,3 +66,53 @@ def test_keys_and_forms_equal_the_patterns(paragraphs):
         elsewhere = _check(paragraphs)
         assert elsewhere == [i for i, p in enumerate(paragraphs) if any(ord(c) >= 0x40000 for c in p)]
     assert templates.template_keys(paragraphs) == templates.template_keys_reference(paragraphs)
+
+
+def _pages():
+    """The bundled sample pages and, when the shared data is there, the evaluation sets' raw dumps."""
+    import gzip
+    import json
+
+    from conftest import EVALDATA, SAMPLES
+
+    pages = [p.read_bytes().decode("utf-8", "replace") for p in sorted(SAMPLES.rglob("*.txt"))]
+    for name in ("scrapinghub-aeb/dump.jsonl.gz", "wcxb-dev/dump.jsonl.gz"):
+        path = EVALDATA / name
+        if path.exists():
+            with gzip.open(path, "rt", encoding="utf-8") as fh:
+                pages += [json.loads(line)["text"] for k, line in enumerate(fh) if k % 4 == 0]
+    return pages
+
+
+def test_cleaning_shares_one_forms_pass_with_the_repeats_and_the_template_keys():
+    """The keys the in-page repeats compare and the template keys the corpus stages count, taken
+    from the one forms pass of the cleaning, equal those made from the paragraphs' text."""
+    from scrapewash.config import Config
+    from scrapewash.records import RawDocument
+    from scrapewash.tasks.clean import Cleaner
+
+    cfg = Config()
+    cleaner = Cleaner(cfg)
+    r = cfg.repeats
+    pages = _pages()
+    assert len(pages) >= 5
+    shared = 0
+    for k, text in enumerate(pages):
+        doc = cleaner.clean(RawDocument(f"d{k}", text, "s", str(k), k))
+        assert templates.keys_of_forms(doc.paragraphs, doc.kept_indexes, doc.forms) == templates.template_keys(
+            doc.paragraphs)
+        low = [x for x in doc.removals if x.reason == "low_content"]
+        assert templates.keys_of_forms([x.text for x in low], [x.paragraph_index for x in low], doc.forms) == \
+            templates.template_keys([x.text for x in low])
+        shared += doc.forms is not None and len(doc.forms) >= len(doc.paragraphs)
+        # the repeats decide alike with the shared keys and with their own
+        paras = [x for x in text.split("\n") if x.strip()][:200]
+        made = forms.keys_and_forms(paras)
+        if made is not None:
+            args = (r.near, r.near_threshold, r.near_min_words, r.min_words, r.scope, r.min_block)
+            own = repeats.remove_repeats("d", list(paras), *args)
+            with_keys = repeats.remove_repeats("d", list(paras), *args, keys=repeats.exact_keys(made, paras))
+            assert own == with_keys
+            assert repeats.exact_keys(made, paras) == [repeats.paragraph_key(p).encode("utf-8", "surrogatepass")
+                                                       for p in paras]
+    assert shared >= len(pages) * 0.9
