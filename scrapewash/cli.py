@@ -69,9 +69,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _runner_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--runner", choices=("threads", "processes", "dask"), default="threads",
+    p.add_argument("--runner", choices=("auto", "threads", "processes", "dask"), default="auto",
                    help="where shard tasks run: a thread pool, a pool of worker processes on this machine, "
-                        "or Dask (default: threads)")
+                        "or Dask (default: auto: worker processes for more than one worker, the run's own "
+                        "thread for one, Dask with --dask-address)")
     p.add_argument("--dask-address", metavar="tcp://HOST:PORT",
                    help="scheduler of an existing Dask cluster (with --runner dask; default: a local cluster)")
 
@@ -158,7 +159,7 @@ def _run_params(params, runner=None) -> dict[str, Any]:
     from scrapewash.flows.clean_corpus import clean_corpus
     from scrapewash.flows.runners import make_task_runner
 
-    runner = runner or make_task_runner("threads", params.config.workers)
+    runner = runner or make_task_runner("auto", params.config.workers)
     return clean_corpus.with_options(task_runner=runner)(params=params)
 
 

@@ -76,6 +76,19 @@ def test_runner_usage_errors(tmp_path):
     assert p.returncode == 2 and "invalid choice" in p.stderr
 
 
+def test_the_default_runner_uses_a_process_per_worker():
+    """With no --runner, more than one worker means worker processes (threads would share one core:
+    the stages are Python holding the interpreter lock), one worker the run's own thread."""
+    from scrapewash.cli import _parser
+    from scrapewash.flows.runners import make_task_runner
+
+    for argv in (["run", "in", "--out", "o"], ["serve", "--input", "in", "--out", "o", "--cron", "0 * * * *"]):
+        args = _parser().parse_args(argv)
+        assert args.runner == "auto"
+        assert type(make_task_runner(args.runner, 2, args.dask_address)).__name__ == "ScrapewashProcessTaskRunner"
+        assert type(make_task_runner(args.runner, 1, args.dask_address)).__name__ == "ThreadPoolTaskRunner"
+
+
 def test_eval_twice_into_one_output_scores_the_same(tmp_path):
     raw = SAMPLES / "articles.jsonl"
     gold = tmp_path / "gold.jsonl"
