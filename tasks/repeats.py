@@ -124,7 +124,7 @@ def remove_repeats(
     """
     out = list(paragraphs)
     removals: list[Removal] = []
-    first_by_key: dict[str, int] = {}
+    first_by_key: dict[str | bytes, int] = {}
     present = [i for i, p in enumerate(paragraphs) if p is not None]
     if keys is None:
         keys = paragraph_keys([paragraphs[i] for i in present])  # type: ignore[misc]
