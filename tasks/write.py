@@ -101,8 +101,9 @@ def _crash_point(name: str) -> None:
 
     When the environment variable ``SCRAPEWASH_CRASH_POINT`` is ``name``, or ``name@N`` (the N-th
     time this process reaches the point), write it to the file ``SCRAPEWASH_CRASH_POINT_FILE``
-    names (if set) and SIGKILL the run: its whole process group if it leads one (started with
-    ``setsid``; Prefect's temporary API server dies with it), else the process alone.
+    names (if set) and SIGKILL the run: its whole process group if the run leads one (started with
+    ``setsid``; Prefect's temporary API server and the run's worker processes die with it, also when
+    a worker reaches the point), else the process alone.
     """
     want = os.environ.get("SCRAPEWASH_CRASH_POINT")
     if not want or want.partition("@")[0] != name:
@@ -115,8 +116,9 @@ def _crash_point(name: str) -> None:
         if flag:
             with open(flag, "w") as fh:
                 fh.write(want)
-        if os.getpgrp() == os.getpid():
-            os.killpg(os.getpid(), signal.SIGKILL)
+        group = os.getpgrp()
+        if group in (os.getpid(), os.getppid()):  # the run leading its group, or a worker it started
+            os.killpg(group, signal.SIGKILL)
         os.kill(os.getpid(), signal.SIGKILL)
 
 
