@@ -33,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="output root: documents/, removed/, quarantine/, _runs/ (default: output)")
     r.add_argument("--config", metavar="FILE", help="TOML or JSON configuration file")
     r.add_argument("--workers", type=int, metavar="N",
-                   help="shard tasks run at once: threads, or local Dask worker processes (default: config, 2)")
+                   help="shard tasks run at once, each on its own core with the default runner (default: config, 2)")
     r.add_argument("--reprocess", action="store_true",
                    help="read inputs again that earlier runs of DIR read (by default they are skipped); runs all of "
                         "whose inputs are read again are superseded (moved to DIR/_superseded/)")
