@@ -30,7 +30,8 @@ _WORD, _DIGIT, _UNDER = 1, 2, 4
 _MULTI = 1 << 31
 _PLANES = 4  # the tables cover code points below 0x40000
 
-# Month and weekday names, as templates._DATE_WORDS knows them (lower case, ASCII letters).
+# Month and weekday names (lower case, ASCII letters): the "D" of template forms, here and in the
+# patterns of :mod:`scrapewash.tasks.templates`.
 DATE_NAMES = ("january february march april may june july august september october november december "
               "jan feb mar apr jun jul aug sep sept oct nov dec "
               "monday tuesday wednesday thursday friday saturday sunday "
@@ -139,6 +140,9 @@ def _utf8_forms(data: np.ndarray, m: int, fold: np.ndarray, expansions: np.ndarr
             if b < 0x80:
                 cp = b
                 i += 1
+            # The same decoding as minhash._utf8_token_hashes, written out here on purpose: numba's
+            # cache is checked against the file of the cached function only, so a helper shared
+            # from the other module, once edited, would leave this pass compiled with its old copy.
             elif b >= 0xF0:
                 cp = (((b & 0x07) << 18) | ((data[i + 1] & 0x3F) << 12) | ((data[i + 2] & 0x3F) << 6)
                       | (data[i + 3] & 0x3F))

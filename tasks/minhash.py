@@ -552,7 +552,8 @@ def _utf8_token_hashes(data: np.ndarray, m: int, ascii_map: np.ndarray, kinds: n
                 t += 1
                 first = k
             continue
-        # a character of two to four bytes (surrogates, encoded with "surrogatepass", take three)
+        # a character of two to four bytes (surrogates, encoded with "surrogatepass", take three);
+        # forms._utf8_forms decodes alike, in its own copy (numba's cache follows one file)
         if b >= 0xF0:
             cp = (((b & 0x07) << 18) | ((data[i + 1] & 0x3F) << 12) | ((data[i + 2] & 0x3F) << 6)
                   | (data[i + 3] & 0x3F))

@@ -29,10 +29,7 @@ import pyarrow.parquet as pq
 from scrapewash.tasks import forms, index, minhash
 from scrapewash.tasks.write import write_staged_table
 
-_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
-           "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
-_DAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun"
-_DATE_WORDS = re.compile(rf"\b(?:{_MONTHS}|{_DAYS})\b")
+_DATE_WORDS = re.compile(rf"\b(?:{'|'.join(forms.DATE_NAMES)})\b")  # month and weekday names
 _DIGITS = re.compile(r"\d+")
 _NONWORD = re.compile(r"[\W_]+")
 
@@ -56,7 +53,7 @@ def _h64(s: str) -> int:
 
 
 _WORD_RUN = re.compile(r"\w+")
-_DATE_NAMES = frozenset(_MONTHS.split("|") + _DAYS.split("|"))
+_DATE_NAMES = frozenset(forms.DATE_NAMES)
 
 
 # minhash.BLANK_NON_WORD with "\n" kept and every ASCII digit made "0", for bytes.translate
