@@ -605,8 +605,35 @@ def _page_rows(st: np.ndarray, lens: np.ndarray, lw: np.ndarray, copyright_: np.
     return x, long, heads
 
 
+class _Lines:
+    """:class:`_Line` of each line of a page, kept as the columns the compiled passes made: the
+    cleaning reads two of them (:func:`judge`), so no per-line objects are built."""
+
+    __slots__ = ("stats", "long", "headline", "comment_mark")
+
+    def __init__(self, stats: np.ndarray, long: np.ndarray, headline: np.ndarray, comment_mark: np.ndarray):
+        self.stats, self.long, self.headline, self.comment_mark = stats, long, headline, comment_mark
+
+    def __len__(self) -> int:
+        return len(self.long)
+
+    @property
+    def split_words(self) -> np.ndarray:
+        return self.stats[:, _S_SPLIT]
+
+    @property
+    def sentence_end(self) -> np.ndarray:
+        return self.stats[:, _S_END] != 0
+
+    def rows(self) -> list[_Line]:
+        st = self.stats
+        return [_Line(n, sp, bool(e), lg, h, mk, w) for n, sp, e, lg, h, mk, w in zip(
+            st[:, _S_TOK].tolist(), st[:, _S_STOP].tolist(), st[:, _S_END].tolist(), self.long.tolist(),
+            self.headline.tolist(), self.comment_mark.tolist(), st[:, _S_SPLIT].tolist(), strict=True)]
+
+
 def _describe_page(current: list[str | None], idx: list[int], texts: list[str],
-                   blocks: list[int] | None) -> tuple[list[_Line], np.ndarray]:
+                   blocks: list[int] | None) -> tuple[_Lines, np.ndarray]:
     """Every feature of a page's present lines: the counting in compiled code (:func:`_line_stats`,
     :func:`_page_rows`), the regex signals in page-wide passes; equal to the line-by-line numpy
     reference to the bit (tested)."""
@@ -661,10 +688,7 @@ def _describe_page(current: list[str | None], idx: list[int], texts: list[str],
         np.array([blocks[i] for i in idx] if blocks is not None else idx, dtype=np.int64),
     )
     x[:, _LOG_COLUMNS] = np.log1p(x[:, _LOG_COLUMNS])
-    lines = [_Line(n, sp, bool(e), lg, h, mk, w) for n, sp, e, lg, h, mk, w in zip(
-        n_tok, st[:, _S_STOP].tolist(), st[:, _S_END].tolist(), (long > 0).tolist(), (heads > 0).tolist(),
-        marks.tolist(), st[:, _S_SPLIT].tolist(), strict=True)]
-    return lines, x.astype(np.float32)
+    return _Lines(st, long > 0, heads > 0, marks), x.astype(np.float32)
 
 
 def features(current: list[str | None], blocks: list[int] | None = None) -> tuple[list[int], np.ndarray]:
@@ -696,7 +720,9 @@ def _block_features(idx: list[int], lines: list[_Line], blocks: list[int] | None
 
 
 def _featurize(current: list[str | None], blocks: list[int] | None = None,
-               reference: bool = False) -> tuple[list[int], list[_Line], np.ndarray]:
+               reference: bool = False) -> tuple[list[int], _Lines | list[_Line], np.ndarray]:
+    """The present lines' indexes, descriptions (:class:`_Lines`; ``reference``: a :class:`_Line`
+    each, made line by line) and feature rows."""
     idx = [i for i, p in enumerate(current) if p is not None]
     m = len(idx)
     if not m:
@@ -917,13 +943,14 @@ def explanations(rows: np.ndarray, model: ContentModel, top: int = 4) -> list[st
             for vals in values]
 
 
-def _headline_position(texts: list[str], lines: list[_Line]) -> int | None:
+def _headline_position(texts: list[str], lines: _Lines) -> int | None:
     """The page's headline: a 3-30 word line without end punctuation just before the first long sentence.
 
     Gold cleaning in the benchmark sets leaves titles out, so the model learned to drop them;
     a dataset of articles keeps them, so this line is protected from the model.
     """
-    first_body = next((k for k, line in enumerate(lines) if line.long and line.sentence_end), None)
+    body = np.flatnonzero(lines.long & lines.sentence_end)
+    first_body = int(body[0]) if len(body) else None
     if not first_body:
         return None
     for k in range(first_body - 1, max(first_body - 3, -1), -1):
@@ -950,7 +977,7 @@ def judge(doc_id: str, current: list[str | None], model: ContentModel, threshold
     headline = _headline_position(texts, lines) if keep_headline else None
     out = list(current)
     removals: list[Removal] = []
-    protected = [ln.split_words >= protect_words for ln in lines]
+    protected = (lines.split_words >= protect_words).tolist()
     if keep_lead_in and blocks is not None:  # a line running on, in its block, into a protected one
         for k in range(len(idx) - 1):
             protected[k] = protected[k] or (protected[k + 1] and blocks[idx[k]] == blocks[idx[k + 1]])

@@ -215,7 +215,11 @@ class ParquetSink:
     def flush(self) -> None:
         if not self._rows:
             return
-        table = pa.Table.from_pylist(self._rows, schema=self.schema)
+        rows = self._rows
+        # Column by column: the same table as ``Table.from_pylist(rows, schema=...)`` (a key a row
+        # lacks is null), in about half the time.
+        table = pa.Table.from_pydict({name: [r.get(name) for r in rows] for name in self.schema.names},
+                                     schema=self.schema)
         with self._writing():
             self._open().write_table(table, row_group_size=len(self._rows))
         self.rows_written += len(self._rows)

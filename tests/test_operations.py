@@ -167,6 +167,28 @@ def test_progress_artifact_reaches_100(tmp_path):
     assert len(mine) == 1 and mine[0].type == "progress" and float(mine[0].data) == 100.0
 
 
+def test_progress_updates_are_throttled_within_a_stage():
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+
+    from scrapewash.flows.clean_corpus import Progress
+
+    @flow
+    def shard_tasks(min_interval: float) -> tuple[int, str]:
+        p = Progress("test", min_interval=min_interval)
+        for n in range(1, 11):  # ten shard tasks of the sign stage finish
+            p.advance("sign", 1 / 10, stage_done=n == 10)
+        return p.updates, str(p.artifact_id)
+
+    for interval, expected in ((3600.0, 1), (0.0, 10)):
+        updates, artifact_id = shard_tasks(interval)
+        assert updates == expected
+        with get_client(sync_client=True) as client:
+            art = client.read_artifacts()
+            mine = [a for a in art if str(a.id) == artifact_id]
+        assert len(mine) == 1 and float(mine[0].data) == 20.0  # the sign stage's share, shown at its end
+
+
 def test_run_parameters_model():
     p = RunParameters(inputs=["/data/landing"])
     assert p.out == "output" and p.reprocess is False and p.config == Config()
