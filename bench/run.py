@@ -35,6 +35,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -333,6 +334,12 @@ def main(argv: list[str] | None = None) -> int:
         for e in r["scrapewash"]:
             if one and e["workers"] > 1:
                 ratios[f"{e['workers']} workers / 1 worker (flow)"] = round(e["mb_per_s_flow"] / one["mb_per_s_flow"], 2)
+                # Each round runs one worker and then more back to back: the ratio within a round is
+                # less exposed to the machine's slow spells than the ratio of medians.
+                pairs = [x["flow_seconds"] / y["flow_seconds"] for x, y in zip(runs[1], runs[e["workers"]], strict=True)]
+                ratios[f"{e['workers']} workers / 1 worker (flow), median of {len(pairs)} rounds"] = round(
+                    statistics.median(pairs), 2)
+                e["round_ratios"] = [round(x, 2) for x in pairs]
         r["ratios"] = ratios
         results["sizes"][f"{size:g}"] = r
         a.json.parent.mkdir(parents=True, exist_ok=True)
