@@ -46,6 +46,10 @@ _ATOMS = ["Privacy Policy", "All rights reserved", "© 2024", "(c) Acme", "Copyr
           "the", "and", "of", "THE", "Für", "FÜR", "über", "ÜBER", "İn", "IN", "ΣΑ", "σ", "ς", "𐐀", "ǅ", "Ω",
           "ﬁ", "Reply", "Report", "says:", "10:45 am", "5 comments", "Posted by Ann on",
           "word", "Word", "WORD", "_", "1.", "* ", "“", "”", "’", "—", "–", "…", ".", "!", "?", ":", ",",
+          # the rules whose literals are short: agency credits, bylines, pagination, feedback, ads
+          "(AP Photo/Jane Doe)", "REUTERS/Ann Lee", "/ AFP PHOTO /", " AP", "(Getty)", "By Ann Lee", "by",
+          "Posted on", "1 2 3", "Next", "Was this helpful?", "Yes", "No", "Advertisement", "ad", "-A +A",
+          "Monthly", "$5,000 raised of $10,000", " / ", "Page 2 of 9",
           " ", "  ", "\t", "a" * 30, "1234", "Mr. Smith said the vote was close.",
           # scripts without spaces (words counted from their characters), and ones with spaces
           "報道によると", "、", "。", "「脱獄」", "したiPhone", "ｱｲｳ", "𠀀𠀁", "图书馆", "한국어 뉴스", "ภาษาไทย"]
@@ -154,6 +158,9 @@ def test_required_literals_are_in_every_example_a_rule_matches():
     assert required_literals(r"foo(?:bar)?") == {"foo"}
     assert required_literals(r"(?:x|\d+)") is None
     assert required_literals(r"(?:abc)*") is None
+    # short literals count too: a weak filter still keeps most paragraphs from a slow pattern
+    assert required_literals(r".{0,50}?(?:\(ap\)|/ ?afp)") == {"(ap)", "afp"}
+    assert required_literals(r"(?:by|von) \w+") == {"by", "von"}
 
 
 def test_ascii_case_twins_are_the_only_non_ascii_letters_matching_ascii_ignoring_case():
