@@ -120,6 +120,9 @@ def _config_and_output(args: argparse.Namespace) -> tuple[Any, int]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from scrapewash import early_server
+
+    early = early_server.start()  # comes up while the pipeline loads (see early_server)
     from pydantic import ValidationError
 
     from scrapewash.config import RunParameters
@@ -144,7 +147,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
     try:
-        counts = _run_params(params, runner)
+        counts = _run_params(params, runner, early)
     except (InputError, RuleError, OutputError) as e:
         print(f"scrapewash: {e}", file=sys.stderr)
         return EXIT_USAGE if not isinstance(e, OutputError) else EXIT_FAILED
@@ -155,11 +158,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_QUARANTINE if counts["quarantined"] else EXIT_OK
 
 
-def _run_params(params, runner=None) -> dict[str, Any]:
+def _run_params(params, runner=None, early=None) -> dict[str, Any]:
+    from scrapewash import early_server
     from scrapewash.flows.clean_corpus import clean_corpus
     from scrapewash.flows.runners import make_task_runner
 
     runner = runner or make_task_runner("auto", params.config.workers)
+    early_server.adopt(early)
     return clean_corpus.with_options(task_runner=runner)(params=params)
 
 
@@ -188,6 +193,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from scrapewash import early_server
+
+    early = early_server.start()
     from scrapewash.config import Config, RunParameters
     from scrapewash.evaluate import kept_texts, read_jsonl, score_run
 
@@ -195,7 +203,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     # A score is of this input alone: read it even if an earlier run of OUT did (superseding that
     # run), and do not deduplicate against what other runs of OUT kept.
     config = config.model_copy(update={"dedup": config.dedup.model_copy(update={"across_runs": False})})
-    counts = _run_params(RunParameters(inputs=[args.raw], out=args.out, config=config, reprocess=True))
+    counts = _run_params(RunParameters(inputs=[args.raw], out=args.out, config=config, reprocess=True), early=early)
     result = score_run(read_jsonl(args.raw), read_jsonl(args.gold), kept_texts(args.out, counts["run_id"]),
                        report=args.report)
     result["run_id"] = counts["run_id"]

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pyarrow.dataset as ds
 import pytest
@@ -29,6 +30,40 @@ def test_run_on_samples_prints_summary_and_exits_zero(tmp_path):
     assert "committed to" in p.stdout and "documents kept" in p.stdout
     assert "paragraphs removed: boilerplate" in p.stdout
     assert ds.dataset(str(out / "documents"), format="parquet").count_rows() > 20
+
+
+def _temporary_servers() -> set[int]:
+    import psutil
+
+    found = set()
+    for proc in psutil.process_iter(["cmdline"]):
+        if "prefect.server.api.server:create_app" in " ".join(proc.info["cmdline"] or []):
+            found.add(proc.pid)
+    return found
+
+
+def test_the_temporary_server_starts_while_the_command_loads_and_stops_with_it(tmp_path):
+    before = _temporary_servers()
+    p = scrapewash("run", str(SAMPLES / "articles.jsonl"), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert p.returncode == 0, p.stderr[-3000:]
+    # the flow ran on the server started early (Prefect did not start one of its own) ...
+    assert "Started temporary server on http://127.0.0.1:" in p.stderr
+    assert "Starting temporary server" not in p.stderr
+    # ... which is gone with the command, also when the command stops before any flow runs
+    q = scrapewash("run", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "o2"), cwd=tmp_path)
+    assert q.returncode == 2 and "input not found" in q.stderr
+    time.sleep(1)
+    assert _temporary_servers() <= before
+
+
+def test_no_early_server_when_an_api_is_configured(monkeypatch):
+    from scrapewash import early_server
+
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+    assert early_server.start() is None
+    monkeypatch.delenv("PREFECT_API_URL")
+    monkeypatch.setenv("SCRAPEWASH_EARLY_SERVER", "0")
+    assert early_server.start() is None
 
 
 def test_quarantine_exit_code_and_json_summary(tmp_path):
