@@ -143,12 +143,41 @@ def warm_up() -> None:
         pass
 
 
+_EARLY_POOLS: dict[int, Any] = {}  # worker pools started before their flow run, by number of workers
+_EARLY_LOCK = threading.Lock()
+
+
+def _spawn_pool(workers: int) -> Any:
+    """A pool of ``workers`` processes (``spawn``: the flow's process has threads), each loading the
+    cleaning stages as it starts (:func:`warm_up`), all of them started now."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=warm_up, mp_context=multiprocessing.get_context("spawn"))
+    for _ in range(workers):
+        pool.submit(int)
+    return pool
+
+
+def start_workers_early(runner: Any) -> None:
+    """Get ``runner``'s workers ready before its flow run starts, while the command waits for the
+    temporary server: the worker processes of the ``processes`` runner are started (the flow run
+    takes them over), and for the ``threads`` runner this process loads the cleaning stages itself.
+    Nothing for Dask, whose workers live elsewhere."""
+    if getattr(runner, "run_in_process", None) is not None:
+        workers = runner._max_workers
+        with _EARLY_LOCK:
+            if workers not in _EARLY_POOLS:
+                _EARLY_POOLS[workers] = _spawn_pool(workers)
+    elif type(runner).__name__ == "ThreadPoolTaskRunner":
+        warm_up()
+
+
 def _process_task_runner_class() -> type:
     return _lazy_class("ScrapewashProcessTaskRunner", _build_process_task_runner_class)
 
 
 def _build_process_task_runner_class() -> type:
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
@@ -174,11 +203,11 @@ def _build_process_task_runner_class() -> type:
                     pool.shutdown(wait=True, cancel_futures=True)
 
         def _new_pool(self) -> ProcessPoolExecutor:
-            pool = ProcessPoolExecutor(max_workers=self._max_workers, initializer=warm_up,
-                                       mp_context=multiprocessing.get_context("spawn"))
-            for _ in range(self._max_workers):  # start them all now, while the run plans its shards
-                pool.submit(int)
-            return pool
+            # the pool started before the flow run (:func:`start_workers_early`), else a new one, all
+            # of whose processes start now, while the run plans its shards
+            with _EARLY_LOCK:
+                early = _EARLY_POOLS.pop(self._max_workers, None)
+            return early if early is not None else _spawn_pool(self._max_workers)
 
         def run_in_process(self, fn: Callable[..., T], *args: Any) -> T:
             pool = self._pool

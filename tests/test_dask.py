@@ -146,6 +146,31 @@ def test_process_runner_matches_threads_and_runs_the_work_in_its_processes(tmp_p
     assert_no_new_processes(before)
 
 
+def test_workers_started_before_the_flow_run_do_its_work(tmp_path, thread_run, monkeypatch):
+    """The command starts the worker processes while it waits for the temporary server
+    (:func:`start_workers_early`); the flow run takes that pool over instead of starting another."""
+    from scrapewash.flows import runners
+
+    where: list[int] = []
+    plain = runners.offload
+
+    def recording(fn, *args):
+        where.append(plain(os.getpid))
+        return plain(fn, *args)
+
+    monkeypatch.setattr("scrapewash.flows.clean_corpus.offload", recording)
+    before = _children()
+    runner = make_task_runner("processes", workers=2)
+    runners.start_workers_early(runner)
+    early = set(runners._EARLY_POOLS[2]._processes)
+    assert len(early) == 2
+    counts = run_flow([SAMPLES], tmp_path / "e", task_runner=runner, **SMALL_SHARDS)
+    assert_same_output(tmp_path / "e", counts, thread_run)
+    assert 2 not in runners._EARLY_POOLS  # taken over by the flow run (Prefect runs a copy of the runner)
+    assert set(where) <= early and len(where) == 3 * counts["shards"] + 3
+    assert_no_new_processes(before)
+
+
 @pytest.mark.slow
 def test_process_runner_replaces_a_dead_worker_and_retries(tmp_path, thread_run, monkeypatch):
     """A worker process killed mid-task (out of memory, say) fails that task run; Prefect's retry runs
