@@ -164,12 +164,14 @@ def start_workers_early(runner: Any) -> None:
     temporary server: the worker processes of the ``processes`` runner are started (the flow run
     takes them over), and for the ``threads`` runner this process loads the cleaning stages itself.
     Nothing for Dask, whose workers live elsewhere."""
-    if getattr(runner, "run_in_process", None) is not None:
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    if getattr(runner, "run_in_process", None) is not None:  # the processes runner (a thread pool too)
         workers = runner._max_workers
         with _EARLY_LOCK:
             if workers not in _EARLY_POOLS:
                 _EARLY_POOLS[workers] = _spawn_pool(workers)
-    elif type(runner).__name__ == "ThreadPoolTaskRunner":
+    elif isinstance(runner, ThreadPoolTaskRunner):
         warm_up()
 
 

@@ -10,7 +10,9 @@ loading Prefect's server module and the pipeline, so a run waited for both in tu
 Prefect's settings are loaded; :func:`adopt`, just before the flow runs, hands the process to
 Prefect's ``SubprocessASGIServer`` once it answers, so the flow run uses it exactly as if Prefect
 had started it (and Prefect stops it at exit). If anything goes wrong on the way, the process is
-stopped and Prefect starts its own server as before.
+stopped and Prefect starts its own server as before. The hand-over sets the server object's
+``port``, ``server_process`` and ``running``, as its ``start`` does; ``tests/test_cli.py`` fails if
+a Prefect release starts a server of its own all the same.
 """
 
 from __future__ import annotations
