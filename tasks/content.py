@@ -614,9 +614,6 @@ class _Lines:
     def __init__(self, stats: np.ndarray, long: np.ndarray, headline: np.ndarray, comment_mark: np.ndarray):
         self.stats, self.long, self.headline, self.comment_mark = stats, long, headline, comment_mark
 
-    def __len__(self) -> int:
-        return len(self.long)
-
     @property
     def split_words(self) -> np.ndarray:
         return self.stats[:, _S_SPLIT]

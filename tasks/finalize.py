@@ -29,7 +29,7 @@ from scrapewash.tasks import index
 from scrapewash.tasks.prepare import removal_row
 from scrapewash.tasks.sign import template_mask
 from scrapewash.tasks.templates import load_templates
-from scrapewash.tasks.write import ParquetSink, RunPaths
+from scrapewash.tasks.write import ParquetSink, RunPaths, rows_table
 
 
 def content_hash(text: str) -> str:
@@ -118,7 +118,7 @@ def finalize_shard(shard_index: int, paths: RunPaths, config: Config, decisions_
         iparas.write_table(pa.table(dict(zip(("key", "doc_id", "paragraph_index"), pcols, strict=True)),
                                     schema=index.PARAGRAPHS_SCHEMA))
     if rows:
-        removed_tables.append(pa.Table.from_pylist(rows, schema=schemas.staged_removed_schema()))
+        removed_tables.append(rows_table(rows, schemas.staged_removed_schema()))
     if removed_tables:
         rem_schema = schemas.versioned("removed")
         table = pa.concat_tables([t.cast(schemas.staged_removed_schema()) for t in removed_tables])

@@ -157,6 +157,12 @@ def write_json_atomic(path: Path, data: Any) -> None:
 INTERMEDIATE_COMPRESSION, INTERMEDIATE_LEVEL = "zstd", 1
 
 
+def rows_table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    """``Table.from_pylist(rows, schema=schema)`` (a key a row lacks is null), built column by
+    column: about half the time for the tens of thousands of removal rows of a shard."""
+    return pa.Table.from_pydict({name: [r.get(name) for r in rows] for name in schema.names}, schema=schema)
+
+
 class ParquetSink:
     """Writes rows to one Parquet file in row groups of about ``row_group_bytes``.
 
@@ -215,11 +221,7 @@ class ParquetSink:
     def flush(self) -> None:
         if not self._rows:
             return
-        rows = self._rows
-        # Column by column: the same table as ``Table.from_pylist(rows, schema=...)`` (a key a row
-        # lacks is null), in about half the time.
-        table = pa.Table.from_pydict({name: [r.get(name) for r in rows] for name in self.schema.names},
-                                     schema=self.schema)
+        table = rows_table(self._rows, self.schema)
         with self._writing():
             self._open().write_table(table, row_group_size=len(self._rows))
         self.rows_written += len(self._rows)

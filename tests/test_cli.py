@@ -56,14 +56,21 @@ def test_the_temporary_server_starts_while_the_command_loads_and_stops_with_it(t
     assert _temporary_servers() <= before
 
 
-def test_no_early_server_when_an_api_is_configured(monkeypatch):
-    from scrapewash import early_server
+def test_no_early_server_when_an_api_is_configured(tmp_path):
+    # In a process of its own: this one's Prefect settings name the test server's API.
+    probe = "from scrapewash import early_server; print(early_server.start() is not None)"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SCRAPEWASH_"))}
+    env["PREFECT_HOME"] = str(tmp_path / ".prefect")
 
-    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
-    assert early_server.start() is None
-    monkeypatch.delenv("PREFECT_API_URL")
-    monkeypatch.setenv("SCRAPEWASH_EARLY_SERVER", "0")
-    assert early_server.start() is None
+    def starts(**extra: str) -> bool:
+        p = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                           env={**env, **extra})
+        assert p.returncode == 0, p.stderr[-3000:]
+        return p.stdout.strip() == "True"
+
+    assert starts()  # no API configured: the command launches the temporary server
+    assert not starts(PREFECT_API_URL="http://127.0.0.1:9/api")
+    assert not starts(SCRAPEWASH_EARLY_SERVER="0")
 
 
 def test_quarantine_exit_code_and_json_summary(tmp_path):
