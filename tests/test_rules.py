@@ -77,6 +77,25 @@ def test_article_sentences_mentioning_boilerplate_topics_stay(sentence):
     assert removals == [] and out[1] == sentence
 
 
+def test_consent_dialog_text_goes_and_a_recipe_keeps_its_cookies():
+    page = [
+        "Brown butter oatmeal cookies",
+        "These cookies are crisp at the edges and soft in the middle, and they keep for a week in a tin.",
+        "These cookies help use up the oats at the back of the cupboard, and they freeze well.",
+        "Privacy Preference Center",
+        "When you visit any website, it may store or retrieve information on your browser, mostly in the form of "
+        "cookies. This information might be about you, your preferences or your device.",
+        "These cookies are necessary for the website to function and cannot be switched off in our systems.",
+        "These technologies are used by or on behalf of third party social media platforms and may allow you to "
+        "share information with such platforms.",
+        "Store and/or access information on a device 112 partners can use this purpose",
+    ]
+    out, removals = RULES.apply("d", page)
+    assert out[:3] == page[:3]
+    assert out[3:] == [None] * 5
+    assert [r.rule for r in removals if r.paragraph_index >= 4] == ["legal/consent-dialog"] * 4
+
+
 def test_match_form_folds_typography():
     assert match_form("Don’t miss — “this” …") == "Don't miss - \"this\" ..."
 
