@@ -242,7 +242,9 @@ def main() -> int:
     if args.threshold is not None:
         best = (best[0], args.threshold)
     booster = train(x, y, args.trees, args.leaves, w)
-    export(booster, FEATURES, best[1], Path(args.out), 3)
+    out = Path(args.out)
+    version = re.search(r"-v(\d+)$", out.stem)  # content-v3.json: version 3
+    export(booster, FEATURES, best[1], out, int(version.group(1)) if version else 0)
     from scrapewash.tasks.content import ContentModel
 
     sample = x[:: max(1, len(x) // 20000)]
