@@ -135,7 +135,7 @@ def stage_micro(path: Path, sample_mb: float) -> dict[str, Any]:
     c = cfg.content
     items = list(zip(rep, (b for _, b in split), strict=True))
     judged = timed("line model", lambda cb: content.judge("d", cb[0][0], model, thr, c.protect_words, c.keep_headline,
-                                                          cb[1], c.keep_lead_in), items)
+                                                          cb[1], c.keep_lead_in, c.keep_list_items), items)
     kept = ["\n\n".join(p for p in cur if p is not None) for cur, _ in judged]
     # Signatures as the sign stage makes them: the token hashes of a batch of texts in one pass
     # (``texts_token_hashes``), then every signature of the batch in one compiled pass

@@ -1,6 +1,6 @@
 """Train and validate the line model (``tasks/models/content-v*.json``).
 
-    python bench/train_content.py --threshold 0.4     # tasks/models/content-v3.json as bundled
+    python bench/train_content.py --threshold 0.4     # tasks/models/content-v4.json as bundled
 
 Needs ``lightgbm`` (``pip install -e ".[train]"``) and ../shared/evaldata beside the checkout.
 
@@ -196,14 +196,14 @@ def export(booster, features: tuple[str, ...], threshold: float, path: Path, ver
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=str(ROOT / "tasks" / "models" / "content-v3.json"))
+    ap.add_argument("--out", default=str(ROOT / "tasks" / "models" / "content-v4.json"))
     ap.add_argument("--cache", default=str(ROOT / "bench" / "out" / "content-features.npz"))
     ap.add_argument("--trees", type=int, default=400)
     ap.add_argument("--leaves", type=int, default=31)
     ap.add_argument("--protect-words", type=int, default=40)
     ap.add_argument("--weight", choices=("none", "words", "page"), default="page")
     ap.add_argument("--threshold", type=float,
-                    help="export with this threshold instead of the scan's choice (content-v3: 0.40)")
+                    help="export with this threshold instead of the scan's choice (content-v3 and v4: 0.40)")
     args = ap.parse_args()
     if not EVALDATA.exists():
         print(f"needs {EVALDATA}", file=sys.stderr)

@@ -102,7 +102,7 @@ class ContentConfig(_Section):
         description="Judge each remaining line by its position and context (navigation runs, page head "
         "and tail, short lines far from the body) with the bundled line model.",
     )
-    model: str = Field("content-v3", description="Line model: a bundled name or a path to a model .json.")
+    model: str = Field("content-v4", description="Line model: a bundled name or a path to a model .json.")
     threshold: float | None = Field(
         None, ge=0, le=1,
         description="Lines scored below this are removed (default: the model's measured threshold).",
@@ -118,6 +118,11 @@ class ContentConfig(_Section):
         True,
         description="Never let the line model remove a line that runs on, in the same block, into a protected "
         "long line (the first line of a hard-wrapped paragraph, a sub-heading set on the paragraph).",
+    )
+    keep_list_items: bool = Field(
+        True,
+        description="Never let the line model remove a list item ('- ', '* ', '1. ') between two list items "
+        "that stay: a list is not cut in its middle.",
     )
 
 

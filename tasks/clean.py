@@ -53,7 +53,8 @@ class Cleaner:
         if self.model is not None:
             current, found = content.judge(raw.doc_id, current, self.model, self.threshold,
                                            self.config.content.protect_words, self.config.content.keep_headline,
-                                           blocks, self.config.content.keep_lead_in)
+                                           blocks, self.config.content.keep_lead_in,
+                                           self.config.content.keep_list_items)
             removals.extend(found)
         removals.sort(key=lambda x: (x.paragraph_index if x.paragraph_index is not None else -1,
                                      x.part != "fragment"))

@@ -39,7 +39,7 @@ from scrapewash.tasks import minhash
 from scrapewash.tasks.boilerplate import _ASCII_CASE_TWINS  # letters matching ASCII only ignoring case
 
 MODELS_DIR = Path(__file__).with_name("models")
-DEFAULT_MODEL = "content-v3"
+DEFAULT_MODEL = "content-v4"
 
 _WORD = re.compile(r"\w+")
 _SENT_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
@@ -958,14 +958,28 @@ def _headline_position(texts: list[str], lines: _Lines) -> int | None:
     return None
 
 
+def _outside_kept_lists(low: list[int], texts: list[str]) -> list[int]:
+    """``low`` (positions in ``texts`` to remove, ascending) without the list items whose neighbours
+    on both sides are list items that stay."""
+    gone = set(low)
+    n = len(texts)
+
+    def item(k: int) -> bool:
+        return _BULLET.match(texts[k]) is not None
+
+    return [k for k in low if not (0 < k < n - 1 and k - 1 not in gone and k + 1 not in gone
+                                   and item(k) and item(k - 1) and item(k + 1))]
+
+
 def judge(doc_id: str, current: list[str | None], model: ContentModel, threshold: float, protect_words: int,
           keep_headline: bool = True, blocks: list[int] | None = None,
-          keep_lead_in: bool = True) -> tuple[list[str | None], list[Removal]]:
+          keep_lead_in: bool = True, keep_list_items: bool = True) -> tuple[list[str | None], list[Removal]]:
     """Remove the present lines of ``current`` the model scores below ``threshold``.
 
-    Never removed: lines of at least ``protect_words`` words, (``keep_headline``) the headline, and
+    Never removed: lines of at least ``protect_words`` words, (``keep_headline``) the headline,
     (``keep_lead_in``, with ``blocks``) a line followed in its block by a line of ``protect_words``
-    words or more.
+    words or more, and (``keep_list_items``) a list item between two list items that stay: a list
+    is kept or removed whole, not one item in its middle.
     """
     idx, lines, x = _featurize(current, blocks)
     if not idx:
@@ -987,6 +1001,8 @@ def judge(doc_id: str, current: list[str | None], model: ContentModel, threshold
         p[judged] = model.score(x[judged])
     scores = p.tolist()
     low = [k for k in judged if not scores[k] >= threshold]  # "not >=": removed unless scored at the threshold or above
+    if keep_list_items and low:
+        low = _outside_kept_lists(low, texts)
     for k, why in zip(low, explanations(x[low], model), strict=True):
         i = idx[k]
         out[i] = None

@@ -159,6 +159,28 @@ def test_block_features_see_hard_wrapped_paragraphs():
     assert x1[:, content.FEATURES.index("prev_open_in_block")].sum() == 0
 
 
+def test_a_list_item_between_two_kept_items_stays():
+    long = "- " + " ".join(["More than 9000 troops from 23 coalition members serve in Syria and Iraq"] * 4)
+    short = "- Nearly 90,000 Iraqi Security Forces trained by the coalition"
+    model = content.load_model()
+    # threshold 1.0: the model would remove every line; the long items are protected (40+ words)
+    current = [long, short, long, "Home"]
+    out, rem = content.judge("d", list(current), model, 1.0, 40, keep_headline=False)
+    assert out == [long, short, long, None]
+    assert [r.paragraph_index for r in rem] == [3]
+    out, _ = content.judge("d", list(current), model, 1.0, 40, keep_headline=False, keep_list_items=False)
+    assert out[1] is None
+    # not a list item, a list's first or last item, or an item next to a removed one: the model's call
+    for cur in ([long, "Nearly 90,000 Iraqi Security Forces trained", long, "Home"],
+                [short, long, "Home"], [long, short, "Home"], [long, short, "- Home", long]):
+        out, _ = content.judge("d", list(cur), model, 1.0, 40, keep_headline=False)
+        assert [p for p in out if p is not None] == [p for p in cur if p == long]
+    # numbered items are list items too
+    num = ["1. " + long[2:], "2. Nearly 90,000 trained", "3. " + long[2:]]
+    out, _ = content.judge("d", list(num), model, 1.0, 40, keep_headline=False)
+    assert out == num
+
+
 def test_lead_in_of_a_long_line_in_its_block_is_protected():
     long = " ".join(["Cavusoglu has also met the attorney general and the national security adviser"] * 4) + "."
     current = ["Home", "Turkish Foreign Minister", long, "Contact us"]
