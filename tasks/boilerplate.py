@@ -83,6 +83,10 @@ class Rule:
     # rule takes (a signal that means something only when it recurs, such as the 'Name says:' line
     # over every comment).
     min_count: int = 1
+    # "to_end": a header followed, within a few paragraphs, by at least this many replies that open
+    # by greeting a commenter by name ('Hi Milan,') heads a comment section whatever the share of
+    # body text before it (0: never).
+    section_replies: int = 0
     examples: tuple[str, ...] = ()
     counter_examples: tuple[str, ...] = ()
     example_results: tuple[str, ...] = ()
@@ -139,6 +143,9 @@ def load_pack(path: Path) -> RulePack:
         min_count = _number(r, "min_count", 1, int, f"{path}: {rid}")
         if min_count < 1:
             raise RuleError(f"{path}: {rid}: min_count must be at least 1")
+        replies = _number(r, "section_replies", 0, int, f"{path}: {rid}")
+        if replies < 0 or (replies and block != "to_end"):
+            raise RuleError(f"{path}: {rid}: section_replies must be 0 or more, and only for block = 'to_end'")
         try:
             regex = re.compile(r["pattern"], re.IGNORECASE)
         except (KeyError, re.error) as e:
@@ -152,7 +159,7 @@ def load_pack(path: Path) -> RulePack:
                 min_run=_number(r, "min_run", 1, int, f"{path}: {rid}"), where=where, block=block,
                 block_max_words=_number(r, "block_max_words", 16, int, f"{path}: {rid}"),
                 block_max_items=_number(r, "block_max_items", 12, int, f"{path}: {rid}"),
-                block_min_share=share, min_count=min_count,
+                block_min_share=share, min_count=min_count, section_replies=replies,
                 examples=tuple(r.get("examples", ())), counter_examples=tuple(r.get("counter_examples", ())),
                 example_results=tuple(r.get("example_results", ())), regex=regex,
             )
@@ -692,7 +699,8 @@ class RuleSet:
                 elif section_rules[rule.id] > 1:
                     continue
                 if not total or starts[i] < total * rule.block_min_share:
-                    continue
+                    if not (rule.section_replies and _replies_follow(out, i, rule.section_replies)):
+                        continue
                 for j in range(i + 1, len(paragraphs)):
                     if out[j] is not None:
                         removals.append(Removal(doc_id, j, paragraphs[j], "boilerplate", "paragraph", 1,
@@ -713,6 +721,30 @@ class RuleSet:
                 out[j] = None
                 items += 1
         return removals
+
+
+# A reply that opens by greeting the commenter by name, on a line of its own: "Hi Milan,", "Hello
+# Cindy,", "Dear Otis,". The name is capitalised (case-sensitive), so "hello 1 started" is no reply.
+_REPLY_GREETING = re.compile(r"(?i:hi|hello|hey|dear)(?: there)?,? [A-Z][\w'.-]{1,20}(?: [A-Z][\w'.-]{1,20})?"
+                             r" ?[,!:—-]?")
+_REPLY_WITHIN = 6  # the first reply comes within this many paragraphs of the header
+
+
+def _replies_follow(out: list[str | None], i: int, n: int) -> bool:
+    """Whether at least ``n`` of the paragraphs still present after ``i`` greet a commenter by name,
+    the first within ``_REPLY_WITHIN`` paragraphs of ``i``."""
+    seen = found = 0
+    for p in out[i + 1:]:
+        if p is None:
+            continue
+        seen += 1
+        if len(p) <= 48 and _REPLY_GREETING.fullmatch(p.strip()):
+            found += 1
+            if found >= n:
+                return True
+        elif not found and seen >= _REPLY_WITHIN:
+            return False
+    return False
 
 
 def _run_length(forms: list[str], i: int, rule: Rule, runs: dict[tuple[str, int], int] | None = None) -> int:

@@ -200,6 +200,36 @@ def test_a_comments_header_needs_a_third_of_the_body_before_it_a_replies_header_
     assert out[3:] == comments
 
 
+def test_replies_greeting_commenters_make_a_short_posts_comments_header_a_section():
+    # one body paragraph, then a thread many times its length whose replies greet the commenters
+    long_question = ("I read your report on the harbour and did not see any analysis of what the dredging "
+                     "will do to the mussel beds at the mouth of the channel, which matter to the crews.")
+    long_answer = ("Our best guess is that the effect on the beds is small; the permit requires the works "
+                   "to stop if the silt plume reaches them, and the authority will publish its surveys.")
+    post = ARTICLE[:2]
+    thread = ["Any news on the permit?", "Hi Milan,", long_answer, long_question, "Hi Alex,", long_answer,
+              long_question, long_question, "Hello Mary Kay,", long_answer]
+    out, rem = RULES.apply("d", post + ["Comments"] + thread)
+    assert out[: len(post)] == post and all(p is None for p in out[len(post):])
+    assert {r.rule for r in rem} == {"comments/header-count"}
+    # two greetings are not enough, and without the header nothing goes as a section
+    two = [p for p in thread if p != "Hello Mary Kay,"][:-2]
+    out, _ = RULES.apply("d", post + ["Comments"] + two)
+    assert out[len(post) + 1:] == two
+    out, rem = RULES.apply("d", post + thread)
+    assert out == post + thread and rem == []
+    # the first greeting far from the header: a share-bar counter at the top of a page with a thread
+    # further down, so the article under the counter stays
+    far = post + ["12 Comments"] + [long_question] * 6 + thread
+    out, rem = RULES.apply("d", far)
+    assert [r.paragraph_index for r in rem] == [len(post)]
+    # greetings of things, not people, and a replies header (a forum thread's) open no section
+    output = {"Hi Milan,": "hello 1 started", "Hi Alex,": "hello 2 started", "Hello Mary Kay,": "hello 1 done"}
+    for header, lines in (("Comments", [output.get(p, p) for p in thread]), ("5 Replies", thread)):
+        out, _ = RULES.apply("d", post + [header] + lines)
+        assert out[len(post) + 1:] == lines, header
+
+
 COMMENTS = [
     "Amy says", "Brilliant piece, I had no idea the channel was in such a state.",
     "Tom Baker says:", "My father fished out of that harbour for forty years and never saw it this bad. "
