@@ -724,8 +724,10 @@ class RuleSet:
 
 
 # A reply that opens by greeting the commenter by name, on a line of its own: "Hi Milan,", "Hello
-# Cindy,", "Dear Otis,". The name is capitalised (case-sensitive), so "hello 1 started" is no reply.
-_REPLY_GREETING = re.compile(r"(?i:hi|hello|hey|dear)(?: there)?,? [A-Z][\w'.-]{1,20}(?: [A-Z][\w'.-]{1,20})?"
+# Cindy,", "Dear Otis,", "Olá Karol,", "Hallo Jens,". The name is capitalised (case-sensitive), so
+# "hello 1 started" is no reply.
+_REPLY_GREETING = re.compile(r"(?i:hi|hello|hey|dear|hola|ol[áa]|oi|bonjour|salut|hallo|liebe|lieber|ciao)"
+                             r"(?: there)?,? [A-Z][\w'.-]{1,20}(?: [A-Z][\w'.-]{1,20})?"
                              r" ?[,!:—-]?")
 _REPLY_WITHIN = 6  # the first reply comes within this many paragraphs of the header
 

@@ -212,6 +212,11 @@ def test_replies_greeting_commenters_make_a_short_posts_comments_header_a_sectio
     out, rem = RULES.apply("d", post + ["Comments"] + thread)
     assert out[: len(post)] == post and all(p is None for p in out[len(post):])
     assert {r.rule for r in rem} == {"comments/header-count"}
+    # greetings in the languages the header is matched in
+    other = [{"Hi Milan,": "Olá Karol,", "Hi Alex,": "Hallo Jens,", "Hello Mary Kay,": "Bonjour Anne,"}.get(p, p)
+             for p in thread]
+    out, _ = RULES.apply("d", post + ["Comentários"] + other)
+    assert out[: len(post)] == post and all(p is None for p in out[len(post):])
     # two greetings are not enough, and without the header nothing goes as a section
     two = [p for p in thread if p != "Hello Mary Kay,"][:-2]
     out, _ = RULES.apply("d", post + ["Comments"] + two)
