@@ -740,7 +740,7 @@ def _replies_follow(out: list[str | None], i: int, n: int) -> bool:
         if p is None:
             continue
         seen += 1
-        if len(p) <= 48 and _REPLY_GREETING.fullmatch(p.strip()):
+        if len(p) <= 48 and _REPLY_GREETING.fullmatch(p.strip()):  # a greeting is a short line
             found += 1
             if found >= n:
                 return True

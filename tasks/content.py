@@ -979,7 +979,7 @@ def judge(doc_id: str, current: list[str | None], model: ContentModel, threshold
     Never removed: lines of at least ``protect_words`` words, (``keep_headline``) the headline,
     (``keep_lead_in``, with ``blocks``) a line followed in its block by a line of ``protect_words``
     words or more, and (``keep_list_items``) a list item between two list items that stay: a list
-    is kept or removed whole, not one item in its middle.
+    is not cut in its middle.
     """
     idx, lines, x = _featurize(current, blocks)
     if not idx:
