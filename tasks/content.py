@@ -958,17 +958,16 @@ def _headline_position(texts: list[str], lines: _Lines) -> int | None:
     return None
 
 
-def _outside_kept_lists(low: list[int], texts: list[str]) -> list[int]:
-    """``low`` (positions in ``texts`` to remove, ascending) without the list items whose neighbours
-    on both sides are list items that stay."""
+_BULLET_COLUMN = FEATURES.index("bullet")  # 1 for a list item (:data:`_BULLET`), else 0
+
+
+def _outside_kept_lists(low: list[int], item: list[bool]) -> list[int]:
+    """``low`` (positions of the page's lines to remove, ascending) without the list items whose
+    neighbours on both sides are list items that stay (``item``: whether each line is a list item)."""
     gone = set(low)
-    n = len(texts)
-
-    def item(k: int) -> bool:
-        return _BULLET.match(texts[k]) is not None
-
+    n = len(item)
     return [k for k in low if not (0 < k < n - 1 and k - 1 not in gone and k + 1 not in gone
-                                   and item(k) and item(k - 1) and item(k + 1))]
+                                   and item[k] and item[k - 1] and item[k + 1])]
 
 
 def judge(doc_id: str, current: list[str | None], model: ContentModel, threshold: float, protect_words: int,
@@ -1002,7 +1001,7 @@ def judge(doc_id: str, current: list[str | None], model: ContentModel, threshold
     scores = p.tolist()
     low = [k for k in judged if not scores[k] >= threshold]  # "not >=": removed unless scored at the threshold or above
     if keep_list_items and low:
-        low = _outside_kept_lists(low, texts)
+        low = _outside_kept_lists(low, (x[:, _BULLET_COLUMN] > 0).tolist())  # the features' own list marks
     for k, why in zip(low, explanations(x[low], model), strict=True):
         i = idx[k]
         out[i] = None

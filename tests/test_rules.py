@@ -286,7 +286,8 @@ def test_a_comment_list_title_needs_less_article_before_it_than_a_bare_counter()
 def test_block_min_share_and_min_count_are_validated(tmp_path):
     bad = tmp_path / "x.toml"
     for field, value in (("block_min_share", "1.5"), ("min_count", "0"), ("min_count", '"three"'),
-                         ("max_words", "2.5")):
+                         ("max_words", "2.5"), ("section_replies", "-1"),
+                         ("section_replies", "3")):  # a rule without block = "to_end" opens no section
         bad.write_text(f'[pack]\nid = "x"\nversion = 1\n[[rule]]\nid = "x/a"\npattern = "a"\n{field} = {value}\n')
         with pytest.raises(RuleError, match=field):
             load_pack(bad)
