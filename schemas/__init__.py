@@ -13,10 +13,10 @@ import pyarrow as pa
 SCHEMA_METADATA_KEY = b"scrapewash.schema"
 SCHEMA_VERSION_KEY = b"scrapewash.schema_version"
 
-DOCUMENTS_VERSION = 1
+DOCUMENTS_VERSION = 2  # 2: `title`
 REMOVED_VERSION = 1
 QUARANTINE_VERSION = 1
-STAGED_VERSION = 2
+STAGED_VERSION = 3
 
 #: Reasons a paragraph, fragment or document can be removed for.
 REASONS = (
@@ -27,6 +27,7 @@ REASONS = (
     "duplicate_paragraph",  # repeats a paragraph of another document
     "near_duplicate_document",  # the whole document is a near-copy of another
     "empty_document",  # nothing left (or nothing there) after cleaning
+    "title",  # the page's title line, moved from the text to the documents' `title` column
 )
 
 #: What a removal row covers.
@@ -50,6 +51,7 @@ DOCUMENTS = pa.schema(
         pa.field("metadata", pa.string()),  # JSON object of unmapped input fields
         pa.field("n_chars", pa.int64(), nullable=False),
         pa.field("input_position", pa.string(), nullable=False),  # file:line / file:row
+        pa.field("title", pa.string()),  # the page's title line, moved out of `text` (version 2)
     ]
 )
 
@@ -137,6 +139,7 @@ def staged_schema() -> pa.Schema:
                 pa.field("n_removed_paragraphs", pa.int32(), nullable=False),
                 pa.field("encoding_fixes", pa.list_(pa.string()), nullable=False),
                 pa.field("metadata", pa.string()),
+                pa.field("title", pa.string()),
             ]
         ),
         "staged",

@@ -126,6 +126,15 @@ class ContentConfig(_Section):
     )
 
 
+class TitleConfig(_Section):
+    enabled: bool = Field(
+        True,
+        description="Find each page's title line (the line before the body that the URL's words spell, or, "
+        "for a document without a URL, the heading right above the body) and move it from the text to the "
+        "documents' `title` column; the removed table records it with reason 'title'.",
+    )
+
+
 class TemplatesConfig(_Section):
     enabled: bool = Field(True, description="Learn each site's template paragraphs from the corpus and remove them.")
     min_docs: int = Field(
@@ -228,6 +237,7 @@ class Config(_Section):
     boilerplate: BoilerplateConfig = Field(default_factory=BoilerplateConfig)
     repeats: RepeatsConfig = Field(default_factory=RepeatsConfig)
     content: ContentConfig = Field(default_factory=ContentConfig)
+    title: TitleConfig = Field(default_factory=TitleConfig)
     templates: TemplatesConfig = Field(default_factory=TemplatesConfig)
     paragraph_dedup: ParagraphDedupConfig = Field(default_factory=ParagraphDedupConfig)
     dedup: DedupConfig = Field(default_factory=DedupConfig)

@@ -62,6 +62,7 @@ class CleanDocument:
     # made by the compiled forms pass (:func:`scrapewash.tasks.forms.keys_and_forms`); None where
     # that pass was not run, and a paragraph it could not read is missing.
     forms: dict[int, bytes] | None = None
+    title: str | None = None  # the page's title line, moved out of the text (a "title" removal)
 
     @property
     def n_removed_paragraphs(self) -> int:

@@ -50,14 +50,16 @@ class Cleaner:
             current, found = repeats.remove_repeats(raw.doc_id, current, r.near, r.near_threshold,
                                                     r.near_min_words, r.min_words, r.scope, r.min_block, keys=keys)
             removals.extend(found)
-        if self.model is not None:
+        take_title = self.config.title.enabled
+        if self.model is not None or take_title:
             current, found = content.judge(raw.doc_id, current, self.model, self.threshold,
                                            self.config.content.protect_words, self.config.content.keep_headline,
                                            blocks, self.config.content.keep_lead_in,
-                                           self.config.content.keep_list_items)
+                                           self.config.content.keep_list_items, take_title=take_title, url=raw.url)
             removals.extend(found)
         removals.sort(key=lambda x: (x.paragraph_index if x.paragraph_index is not None else -1,
                                      x.part != "fragment"))
         idx = [i for i, p in enumerate(current) if p is not None]
+        title = next((r.text for r in removals if r.reason == "title"), None)
         return CleanDocument(raw, [current[i] for i in idx], idx, len(paragraphs), fixes,  # type: ignore[misc]
-                             removals, blocks, page_forms)
+                             removals, blocks, page_forms, title)

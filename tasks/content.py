@@ -35,7 +35,7 @@ import numba
 import numpy as np
 
 from scrapewash.records import Removal
-from scrapewash.tasks import minhash
+from scrapewash.tasks import minhash, title
 from scrapewash.tasks.boilerplate import _ASCII_CASE_TWINS  # letters matching ASCII only ignoring case
 
 MODELS_DIR = Path(__file__).with_name("models")
@@ -45,7 +45,7 @@ _WORD = re.compile(r"\w+")
 _SENT_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
 _ENDERS = frozenset(".!?…。！？")
 _CLOSERS = "\"'”’»)]"  # what may follow a sentence end (the same sets as _SENT_END)
-_SEPARATORS = re.compile(r"[|»›·•←→▶►▸◄©®™]|\s[/>-]\s")
+_SEPARATORS = title.SEPARATORS
 # An e-mail-like token: a non-space run with an "@" after its first character and, at least two
 # characters after that "@", a "." followed by a word character (``\S+@\S+\.\w``). Written to scan
 # each token once from its start (possessive runs, the first "@" decides), so a long token full of
@@ -970,20 +970,47 @@ def _outside_kept_lists(low: list[int], item: list[bool]) -> list[int]:
                                    and item[k] and item[k - 1] and item[k + 1])]
 
 
-def judge(doc_id: str, current: list[str | None], model: ContentModel, threshold: float, protect_words: int,
-          keep_headline: bool = True, blocks: list[int] | None = None,
-          keep_lead_in: bool = True, keep_list_items: bool = True) -> tuple[list[str | None], list[Removal]]:
+def judge(doc_id: str, current: list[str | None], model: ContentModel | None, threshold: float,
+          protect_words: int, keep_headline: bool = True, blocks: list[int] | None = None,
+          keep_lead_in: bool = True, keep_list_items: bool = True, *, take_title: bool = False,
+          url: str | None = None) -> tuple[list[str | None], list[Removal]]:
     """Remove the present lines of ``current`` the model scores below ``threshold``.
 
     Never removed: lines of at least ``protect_words`` words, (``keep_headline``) the headline,
     (``keep_lead_in``, with ``blocks``) a line followed in its block by a line of ``protect_words``
     words or more, and (``keep_list_items``) a list item between two list items that stay: a list
     is not cut in its middle.
+
+    ``take_title``: find the page's title (:func:`scrapewash.tasks.title.find_title`, with ``url``),
+    which the model does not judge, and move it out of the text: a removal with reason "title",
+    unless it would be the only line left. ``model`` None: only that.
     """
     idx, lines, x = _featurize(current, blocks)
     if not idx:
         return current, []
-    texts: list[str] = [current[i] for i in idx]  # type: ignore[misc]
+    texts = [current[i] for i in idx]
+    at = None
+    if take_title:
+        at, how = title.find_title(texts, url, title.body_start((lines.long & lines.sentence_end).tolist(),
+                                                                 lines.long.tolist()))
+    out, removals = (_score_lines(doc_id, current, idx, texts, lines, x, model, threshold, protect_words,
+                                  keep_headline, blocks, keep_lead_in, keep_list_items, at)
+                     if model is not None else (list(current), []))
+    if at is not None and len(removals) < len(idx) - 1:
+        out[idx[at]] = None
+        removals.append(Removal(doc_id, idx[at], texts[at], "title", "paragraph", 1, rule=f"title/{how}",
+                                detail="moved to the title column (" + (
+                                    "the URL's words" if how == "url" else "a heading right above the body")
+                                + ")"))
+        removals.sort(key=lambda r: r.paragraph_index)  # type: ignore[arg-type,return-value]
+    return out, removals
+
+
+def _score_lines(doc_id: str, current: list[str | None], idx: list[int], texts: list[str], lines: _Lines,
+                 x: np.ndarray, model: ContentModel, threshold: float, protect_words: int, keep_headline: bool,
+                 blocks: list[int] | None, keep_lead_in: bool, keep_list_items: bool,
+                 title_at: int | None) -> tuple[list[str | None], list[Removal]]:
+    """:func:`judge`'s model pass; the title (``title_at``) is not judged."""
     headline = _headline_position(texts, lines) if keep_headline else None
     out = list(current)
     removals: list[Removal] = []
@@ -993,6 +1020,8 @@ def judge(doc_id: str, current: list[str | None], model: ContentModel, threshold
             protected[k] = protected[k] or (protected[k + 1] and blocks[idx[k]] == blocks[idx[k + 1]])
     if headline is not None:
         protected[headline] = True
+    if title_at is not None:
+        protected[title_at] = True
     # Only lines the model may remove are scored (the features still see every line).
     judged = [k for k in range(len(idx)) if not protected[k]]
     p = np.full(len(idx), np.inf)
@@ -1007,6 +1036,6 @@ def judge(doc_id: str, current: list[str | None], model: ContentModel, threshold
         out[i] = None
         removals.append(Removal(doc_id, i, texts[k], "low_content", "paragraph", 1, rule=model.name,
                                 detail=f"score {scores[k]:.2f} < {threshold:.2f}: {why}"))
-    if len(removals) == len(idx):
-        return current, []  # never empty a page on the model's word alone
+    if len(removals) >= len(idx) - (title_at is not None):
+        return list(current), []  # never empty a page on the model's word alone
     return out, removals

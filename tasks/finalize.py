@@ -226,7 +226,8 @@ def _finalize_doc(rec, site_templates, dec, para_dups, docs: ParquetSink, remove
         "encoding_fixes": rec["encoding_fixes"], "duplicates": dec["duplicates"] if dec is not None else 0,
         "content_hash": content_hash(text), "run_id": run_id, "processed_at": processed_at,
         "metadata": rec["metadata"], "n_chars": len(text), "input_position": rec["input_position"],
-    }, len(text) + 400)
+        "title": rec["title"],
+    }, len(text) + len(rec["title"] or "") + 400)
     return [pindex[i] for i in final]
 
 

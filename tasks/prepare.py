@@ -115,8 +115,8 @@ def prepare_shard(shard: Shard, paths: RunPaths, config: Config, processed_at: d
                                                  doc.forms),
                 "xwords": minhash.word_counts(removed_texts),
                 "n_removed_paragraphs": doc.n_removed_paragraphs, "encoding_fixes": doc.encoding_fixes,
-                "metadata": rec.metadata,
-            }, sum(len(p) for p in doc.paragraphs) + 600)
+                "metadata": rec.metadata, "title": doc.title,
+            }, sum(len(p) for p in doc.paragraphs) + len(doc.title or "") + 600)
     stats["seconds"] = time.perf_counter() - t0
     return _plain(stats)
 

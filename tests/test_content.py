@@ -80,8 +80,12 @@ def test_model_on_other_features_is_refused():
 def test_bundled_model_strips_navigation_keeps_body_and_headline():
     doc = Cleaner(Config()).clean(RawDocument("p", _page(), "page.txt", "page.txt", 0))
     kept = doc.paragraphs
-    assert kept[0] == HEADLINE
-    assert kept[1:1 + len(BODY)] == BODY
+    assert doc.title == HEADLINE  # the headline goes to the title column
+    assert kept[:len(BODY)] == BODY
+    untitled = Cleaner(Config.model_validate({"title": {"enabled": False}})).clean(
+        RawDocument("p", _page(), "page.txt", "page.txt", 0))
+    assert untitled.title is None and untitled.paragraphs[0] == HEADLINE
+    assert untitled.paragraphs[1:1 + len(BODY)] == BODY
     gone = {r.text for r in doc.removals}
     assert set(NAV) <= gone  # (a short tail of other headlines and an address is a toss-up on so short a page)
     rows = [r for r in doc.removals if r.reason == "low_content"]

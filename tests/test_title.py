@@ -1,0 +1,123 @@
+"""The page's title: found by the URL's words or above the body, moved to the `title` column."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+
+from conftest import assert_reconciles, read_dataset, run_flow
+from scrapewash import schemas
+from scrapewash.config import Config
+from scrapewash.records import RawDocument
+from scrapewash.tasks import title
+from scrapewash.tasks.clean import Cleaner
+
+BODY = [
+    "The county council voted on Tuesday to keep the Harbour Road library open for another two years, "
+    "reversing a plan that would have closed it at the end of the summer.",
+    "Councillors said the decision followed a petition signed by more than four thousand residents, "
+    "many of whom use the library's computers to apply for work and benefits.",
+    "The library will cut its Saturday hours to save money, and volunteers will run a reading group "
+    "for children during the school holidays, the council said in a statement.",
+]
+URL = "https://gazette.example/2026/04/15/council-keeps-harbour-road-library-open/"
+
+
+def _clean(lines, url=None, config=None):
+    raw = RawDocument("d", "\n\n".join(lines), "in.jsonl", "in.jsonl:1", 0, url)
+    return Cleaner(config or Config()).clean(raw)
+
+
+def test_url_words_are_the_slug():
+    assert title.url_words(URL) == ["council", "keeps", "harbour", "road", "library", "open"]
+    assert title.url_words("https://x.example/news/us/article/New-SUVs-highlight-L-A-14848164.php") == [
+        "new", "suvs", "highlight", "l", "a", "14848164"]
+    assert title.url_words("https://x.example/a/30279001.html") == []  # a number, no words
+    assert title.url_words("https://x.example/") == []
+    assert title.url_words(None) == []
+    assert title.url_words("http://[bad") == []  # an unparsable URL is no error
+
+
+def test_the_heading_the_url_spells_is_the_title_before_the_browser_title():
+    lines = ["Council keeps Harbour Road library open | Tarrow Valley Gazette", "Home", "News",
+             "Council keeps Harbour Road library open", *BODY]
+    doc = _clean(lines, URL)
+    assert doc.title == "Council keeps Harbour Road library open"
+    row = next(r for r in doc.removals if r.reason == "title")
+    assert row.paragraph_index == 3 and row.rule == "title/url" and "title column" in row.detail
+    assert doc.paragraphs[-len(BODY):] == BODY
+    # only the browser title spells the URL: it is the title, site name and all
+    doc = _clean([lines[0], "Home", *BODY], URL)
+    assert doc.title == lines[0]
+
+
+def test_menu_words_and_body_lines_are_not_the_title():
+    url = "https://shop.example/blog/best-cloud-computing-stocks-of-2025"
+    # "Stock Market" shares words with the slug but covers too little of it; nothing else spells it
+    doc = _clean(["Stock Market", "Cloud stocks", *BODY], url)
+    assert doc.title is None
+    # a line after the body's start is not looked at
+    doc = _clean([*BODY[:2], "Best cloud computing stocks of 2025", BODY[2]], url)
+    assert doc.title is None
+    # a sentence ending in a full stop is not a title, even if it spells the URL
+    doc = _clean(["Best cloud computing stocks of 2025.", *BODY], url)
+    assert doc.title is None
+
+
+def test_without_url_words_the_heading_right_above_the_body():
+    lines = ["Tarrow Valley Gazette", "Home | News | Sport", "Council keeps Harbour Road library open", *BODY]
+    doc = _clean(lines)  # no URL: the site's name on the first line stays, the headline goes
+    assert doc.title == "Council keeps Harbour Road library open"
+    assert next(r for r in doc.removals if r.reason == "title").rule == "title/head"
+    doc = _clean(lines, "https://gazette.example/a/30279001.html")  # a URL without words: no guess
+    assert doc.title is None
+    # a question, or a line far above the body, is not taken for a title
+    assert _clean(["Will the library stay open?", *BODY]).title is None
+    far = ["Council keeps Harbour Road library open", "Tarrow", "Coombe", "Nether", "Valley", *BODY]
+    assert _clean(far, config=Config.model_validate({"content": {"enabled": False}})).title is None
+
+
+def test_a_title_alone_stays_in_the_text_and_the_switch_turns_it_off():
+    doc = _clean(["Council keeps Harbour Road library open"], URL)
+    assert doc.title is None and doc.paragraphs == ["Council keeps Harbour Road library open"]
+    off = Config.model_validate({"title": {"enabled": False}})
+    doc = _clean(["Council keeps Harbour Road library open", *BODY], URL, off)
+    assert doc.title is None and doc.paragraphs[0] == "Council keeps Harbour Road library open"
+    assert not [r for r in doc.removals if r.reason == "title"]
+    # with the line model off, the title is still found
+    doc = _clean(["Council keeps Harbour Road library open", *BODY], URL,
+                 Config.model_validate({"content": {"enabled": False}}))
+    assert doc.title == "Council keeps Harbour Road library open" and doc.paragraphs == BODY
+
+
+def test_title_column_in_the_dataset(tmp_path):
+    src = tmp_path / "in.jsonl"
+    rows = [
+        {"id": "a", "url": URL, "text": "\n\n".join(["Council keeps Harbour Road library open", *BODY])},
+        {"id": "b", "url": "https://gazette.example/a/1234.html", "text": "\n\n".join([
+            "Rail workers on the valley line will strike for two days next week after talks over pay "
+            "broke down on Friday evening, their union said.",
+            "The operator said it would run a reduced timetable with replacement buses between the "
+            "market town and the coast, and urged passengers to check before travelling."])},
+    ]
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "out"
+    counts = run_flow([src], out)
+    assert_reconciles(out, counts)  # the moved title is accounted for as a removal from the text
+    docs = read_dataset(out, "documents")
+    assert docs.schema.field("title").type == "string"
+    got = {d["doc_id"]: d for d in docs.to_pylist()}
+    assert got["a"]["title"] == "Council keeps Harbour Road library open"
+    assert got["a"]["text"] == "\n\n".join(BODY)
+    assert got["b"]["title"] is None
+    removed = [r for r in read_dataset(out, "removed").to_pylist() if r["reason"] == "title"]
+    assert [(r["doc_id"], r["paragraph_index"], r["text"]) for r in removed] == [
+        ("a", 0, "Council keeps Harbour Road library open")]
+    manifest = json.loads(next((out / "_runs").glob("*.json")).read_text())
+    assert manifest["schema_versions"]["documents"] == schemas.DOCUMENTS_VERSION == 2
+    # downstream SQL sees the column
+    con = duckdb.connect()
+    hit = con.execute(f"select doc_id, title from read_parquet('{out}/documents/**/*.parquet') "
+                      "where title is not null").fetchall()
+    assert hit == [("a", "Council keeps Harbour Road library open")]
