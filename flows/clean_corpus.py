@@ -230,7 +230,8 @@ def summary_rows(counts: dict[str, Any]) -> list[tuple[str, Any]]:
     rows.append(("quarantined", counts["quarantined"]))
     rows += [(f"quarantined: {e}", n) for e, n in counts["quarantine_errors"].items()]
     rows += [("paragraphs in", counts["paragraphs_in"]), ("paragraphs kept", counts["paragraphs_out"])]
-    rows += [(f"paragraphs removed: {r}", n) for r, n in counts["paragraphs_removed"].items()]
+    rows += [("paragraphs moved to the title column" if r == "title" else f"paragraphs removed: {r}", n)
+             for r, n in counts["paragraphs_removed"].items()]
     rows += [(f"fragments removed: {r}", n) for r, n in counts["fragments_removed"].items()]
     dedup_stats = counts.get("dedup") or {}
     if dedup_stats.get("duplicates_of_earlier_runs"):

@@ -36,6 +36,11 @@ class ReadConfig(_Section):
     text_field: str = Field("text", description="Field holding the document text in JSONL and Parquet.")
     id_field: str = Field("id", description="Field holding the document id in JSONL and Parquet.")
     url_field: str = Field("url", description="Field holding the page URL in JSONL and Parquet.")
+    title_field: str = Field(
+        "title",
+        description="Field holding the page's title in JSONL and Parquet, if the input has one (it stays in "
+        "`metadata` too): it is the documents' `title`, and the line of the text that repeats it is moved there.",
+    )
 
 
 class EncodingConfig(_Section):

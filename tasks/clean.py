@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from scrapewash.config import Config
 from scrapewash.records import CleanDocument, RawDocument, Removal
-from scrapewash.tasks import boilerplate, content, encoding, forms, repeats
+from scrapewash.tasks import boilerplate, content, encoding, forms, repeats, title
 
 
 class Cleaner:
@@ -51,15 +51,19 @@ class Cleaner:
                                                     r.near_min_words, r.min_words, r.scope, r.min_block, keys=keys)
             removals.extend(found)
         take_title = self.config.title.enabled
+        given = title.given_title(raw.metadata, self.config.read.title_field) if take_title else None
         if self.model is not None or take_title:
             current, found = content.judge(raw.doc_id, current, self.model, self.threshold,
                                            self.config.content.protect_words, self.config.content.keep_headline,
                                            blocks, self.config.content.keep_lead_in,
-                                           self.config.content.keep_list_items, take_title=take_title, url=raw.url)
+                                           self.config.content.keep_list_items, take_title=take_title, url=raw.url,
+                                           given_title=given)
             removals.extend(found)
         removals.sort(key=lambda x: (x.paragraph_index if x.paragraph_index is not None else -1,
                                      x.part != "fragment"))
         idx = [i for i, p in enumerate(current) if p is not None]
-        title = next((r.text for r in removals if r.reason == "title"), None)
+        line = next((r.text for r in removals if r.reason == "title"), None)
+        found_title = given if given is not None else (
+            title.title_text(line, raw.url) if line is not None else None)
         return CleanDocument(raw, [current[i] for i in idx], idx, len(paragraphs), fixes,  # type: ignore[misc]
-                             removals, blocks, page_forms, title)
+                             removals, blocks, page_forms, found_title)

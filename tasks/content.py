@@ -973,7 +973,7 @@ def _outside_kept_lists(low: list[int], item: list[bool]) -> list[int]:
 def judge(doc_id: str, current: list[str | None], model: ContentModel | None, threshold: float,
           protect_words: int, keep_headline: bool = True, blocks: list[int] | None = None,
           keep_lead_in: bool = True, keep_list_items: bool = True, *, take_title: bool = False,
-          url: str | None = None) -> tuple[list[str | None], list[Removal]]:
+          url: str | None = None, given_title: str | None = None) -> tuple[list[str | None], list[Removal]]:
     """Remove the present lines of ``current`` the model scores below ``threshold``.
 
     Never removed: lines of at least ``protect_words`` words, (``keep_headline``) the headline,
@@ -981,9 +981,10 @@ def judge(doc_id: str, current: list[str | None], model: ContentModel | None, th
     words or more, and (``keep_list_items``) a list item between two list items that stay: a list
     is not cut in its middle.
 
-    ``take_title``: find the page's title (:func:`scrapewash.tasks.title.find_title`, with ``url``),
-    which the model does not judge, and move it out of the text: a removal with reason "title",
-    unless it would be the only line left. ``model`` None: only that.
+    ``take_title``: find the page's title line (:func:`scrapewash.tasks.title.find_title`, with ``url``
+    and the input's own title ``given_title``), which the model does not judge, and move it out of
+    the text: a removal with reason "title", unless it would be the only line left. ``model`` None:
+    only that.
     """
     idx, lines, x = _featurize(current, blocks)
     if not idx:
@@ -992,18 +993,20 @@ def judge(doc_id: str, current: list[str | None], model: ContentModel | None, th
     at = None
     if take_title:
         at, how = title.find_title(texts, url, title.body_start((lines.long & lines.sentence_end).tolist(),
-                                                                 lines.long.tolist()))
+                                                                 lines.long.tolist()), given_title)
     out, removals = (_score_lines(doc_id, current, idx, texts, lines, x, model, threshold, protect_words,
                                   keep_headline, blocks, keep_lead_in, keep_list_items, at)
                      if model is not None else (list(current), []))
     if at is not None and len(removals) < len(idx) - 1:
         out[idx[at]] = None
         removals.append(Removal(doc_id, idx[at], texts[at], "title", "paragraph", 1, rule=f"title/{how}",
-                                detail="moved to the title column (" + (
-                                    "the URL's words" if how == "url" else "a heading right above the body")
-                                + ")"))
+                                detail="moved to the title column (" + _TITLE_HOW[how] + ")"))
         removals.sort(key=lambda r: r.paragraph_index)  # type: ignore[arg-type,return-value]
     return out, removals
+
+
+_TITLE_HOW = {"url": "the URL's words", "head": "a heading right above the body",
+              "input": "the input's title field"}
 
 
 def _score_lines(doc_id: str, current: list[str | None], idx: list[int], texts: list[str], lines: _Lines,

@@ -13,6 +13,9 @@ Which line is the title:
   the title; among several, the best covered, a heading before a browser title with a site's name,
   then the first. A line of three words or fewer must cover three quarters of the slug
   (a menu's "Stock Market" is not the title of ".../best-cloud-computing-stocks-of-2025").
+* **The input's own title**, when the record carries one (JSONL or Parquet field ``title``, see
+  ``[read] title_field``): it is the ``title`` column's value, and the line before the body with
+  its words is the title line (none moves if no line has them).
 * **The line above the body**, when the document has no URL (text files): the
   nearest of the three lines before the body that reads as a heading (3-30 words, not ending as a
   sentence or a label does, no separators), so that a site's name on the first line of a page stays
@@ -26,6 +29,7 @@ within three lines (a newsletter box's one sentence is not yet the article).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from urllib.parse import unquote, urlsplit
@@ -75,9 +79,54 @@ def body_start(long_sentence: Sequence[bool], long: Sequence[bool]) -> int:
     return n
 
 
-def find_title(texts: Sequence[str], url: str | None, body: int) -> tuple[int | None, str]:
-    """The position in ``texts`` of the page's title line and how it was found ("url" or "head"),
-    or (None, "") when no line qualifies. ``body``: :func:`body_start` of the page."""
+def given_title(metadata: str | None, field: str = "title") -> str | None:
+    """The input record's own title: the string ``field`` of its metadata (a JSON object), stripped;
+    None when there is none, it is not a string, or it has no word."""
+    if not metadata or f'"{field}"' not in metadata:
+        return None
+    try:
+        value = json.loads(metadata).get(field)
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(value, str) or not _WORD.search(value):
+        return None
+    return " ".join(value.split())
+
+
+def words_of(text: str) -> list[str]:
+    """The lower-cased ``\\w+`` words of ``text``: what titles are compared by."""
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+# a browser title's separators between the title and the site's name
+_TITLE_PARTS = re.compile(r"\s+(?:[|»·•/:-]|[-–—]{1,2}|::)\s+|\s*[|»]\s*")
+
+
+def title_text(line: str, url: str | None) -> str:
+    """The title a title line holds: for a browser title, the part before or after the site's name
+    ("Healthy Eating Tips | Nutrition | CDC" → "Healthy Eating Tips") that spells most of the URL's
+    words (the first such part); the line itself when it has no separator or no part does better."""
+    parts = [p.strip() for p in _TITLE_PARTS.split(line.strip()) if p.strip()]
+    slug = set(url_words(url))
+    if len(parts) < 2 or not slug:
+        return line.strip()
+    hits = [len(set(words_of(p)) & slug) for p in parts]
+    best = max(range(len(parts)), key=lambda i: (hits[i], -i))
+    whole = len(set(words_of(line)) & slug)
+    return parts[best] if hits[best] >= 2 and hits[best] == whole else line.strip()
+
+
+def find_title(texts: Sequence[str], url: str | None, body: int, given: str | None = None) -> tuple[int | None, str]:
+    """The position in ``texts`` of the page's title line and how it was found ("input", "url" or
+    "head"), or (None, "") when no line qualifies. ``body``: :func:`body_start` of the page.
+    ``given``: the title the input record carries, if any: the line before the body with the same
+    words (case and punctuation folded) is the title line, and no other is looked for."""
+    if given is not None:
+        want = words_of(given)
+        for k in range(min(body + 1, len(texts))):
+            if want and words_of(texts[k]) == want:
+                return k, "input"
+        return None, ""
     candidates: list[tuple[int, str, set[str]]] = []
     for k in range(min(body, len(texts))):
         line = texts[k].strip()

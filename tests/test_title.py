@@ -47,9 +47,26 @@ def test_the_heading_the_url_spells_is_the_title_before_the_browser_title():
     row = next(r for r in doc.removals if r.reason == "title")
     assert row.paragraph_index == 3 and row.rule == "title/url" and "title column" in row.detail
     assert doc.paragraphs[-len(BODY):] == BODY
-    # only the browser title spells the URL: it is the title, site name and all
+    # only the browser title spells the URL: the whole line leaves the text, the title is the part
+    # before the site's name
     doc = _clean([lines[0], "Home", *BODY], URL)
-    assert doc.title == lines[0]
+    assert doc.title == "Council keeps Harbour Road library open"
+    assert next(r for r in doc.removals if r.reason == "title").text == lines[0]
+
+
+def test_the_site_name_is_cut_from_a_browser_title():
+    cut = title.title_text
+    assert cut("Healthy Eating Tips | Nutrition | CDC",
+               "https://www.cdc.gov/nutrition/features/healthy-eating-tips.html") == "Healthy Eating Tips"
+    assert cut("equipment - Catering event for 1st time. How should I prepare? - Seasoned Advice",
+               "https://cooking.example/questions/1/catering-event-for-1st-time-how-should-i-prepare"
+               ) == "Catering event for 1st time. How should I prepare?"
+    # a colon inside the title is no separator; a part that would lose URL words is not cut off
+    assert cut("Google Stadia, Apple Arcade: So Many Ways to Play - WSJ",
+               "https://wsj.example/articles/google-stadia-apple-arcade-so-many-ways-to-play"
+               ) == "Google Stadia, Apple Arcade: So Many Ways to Play"
+    assert cut("Rail strike - day two", "https://x.example/rail-strike-day-two") == "Rail strike - day two"
+    assert cut("Rail strike | Gazette", None) == "Rail strike | Gazette"
 
 
 def test_menu_words_and_body_lines_are_not_the_title():
@@ -91,6 +108,30 @@ def test_a_title_alone_stays_in_the_text_and_the_switch_turns_it_off():
     assert doc.title == "Council keeps Harbour Road library open" and doc.paragraphs == BODY
 
 
+def test_the_inputs_own_title_field():
+    meta = json.dumps({"title": "Council keeps Harbour Road library open", "section": "news"})
+    raw = RawDocument("d", "\n\n".join(["COUNCIL KEEPS HARBOUR ROAD LIBRARY OPEN", *BODY]), "in.jsonl",
+                      "in.jsonl:1", 0, "https://gazette.example/a/1234.html", meta)
+    doc = Cleaner(Config()).clean(raw)
+    assert doc.title == "Council keeps Harbour Road library open"  # the input's, as written there
+    row = next(r for r in doc.removals if r.reason == "title")
+    assert row.text == "COUNCIL KEEPS HARBOUR ROAD LIBRARY OPEN" and row.rule == "title/input"
+    assert doc.paragraphs == BODY
+    # no line repeats it: the title column still holds it, the text keeps every line
+    raw = RawDocument("d", "\n\n".join(BODY), "in.jsonl", "in.jsonl:1", 0, URL, meta)
+    doc = Cleaner(Config()).clean(raw)
+    assert doc.title == "Council keeps Harbour Road library open" and doc.paragraphs == BODY
+    assert not [r for r in doc.removals if r.reason == "title"]
+    # another field name; a title that is no string is no title
+    config = Config.model_validate({"read": {"title_field": "headline"}})
+    raw = RawDocument("d", "\n\n".join(BODY), "in.jsonl", "in.jsonl:1", 0, None,
+                      json.dumps({"headline": "Library saved", "title": "ignored"}))
+    assert Cleaner(config).clean(raw).title == "Library saved"
+    assert title.given_title(json.dumps({"title": 7})) is None
+    assert title.given_title(json.dumps({"title": " -- "})) is None
+    assert title.given_title("[1, 2]") is None
+
+
 def test_title_column_in_the_dataset(tmp_path):
     src = tmp_path / "in.jsonl"
     rows = [
@@ -100,17 +141,26 @@ def test_title_column_in_the_dataset(tmp_path):
             "broke down on Friday evening, their union said.",
             "The operator said it would run a reduced timetable with replacement buses between the "
             "market town and the coast, and urged passengers to check before travelling."])},
+        {"id": "c", "title": "Swimming pool reopens", "text": "\n\n".join([
+            "The town's swimming pool reopened on Saturday after a six-month refurbishment that replaced "
+            "its roof, its changing rooms and the boiler that heats the water.",
+            "Opening hours are the same as before, and children under five swim for free on weekday "
+            "mornings, the leisure trust said."])},
     ]
     src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     out = tmp_path / "out"
     counts = run_flow([src], out)
     assert_reconciles(out, counts)  # the moved title is accounted for as a removal from the text
+    from scrapewash.flows.clean_corpus import summary_rows
+    assert ("paragraphs moved to the title column", 1) in summary_rows(counts)  # the run summary says so
     docs = read_dataset(out, "documents")
     assert docs.schema.field("title").type == "string"
     got = {d["doc_id"]: d for d in docs.to_pylist()}
     assert got["a"]["title"] == "Council keeps Harbour Road library open"
     assert got["a"]["text"] == "\n\n".join(BODY)
     assert got["b"]["title"] is None
+    assert got["c"]["title"] == "Swimming pool reopens"
+    assert json.loads(got["c"]["metadata"]) == {"title": "Swimming pool reopens"}  # it stays there too
     removed = [r for r in read_dataset(out, "removed").to_pylist() if r["reason"] == "title"]
     assert [(r["doc_id"], r["paragraph_index"], r["text"]) for r in removed] == [
         ("a", 0, "Council keeps Harbour Road library open")]
@@ -120,4 +170,4 @@ def test_title_column_in_the_dataset(tmp_path):
     con = duckdb.connect()
     hit = con.execute(f"select doc_id, title from read_parquet('{out}/documents/**/*.parquet') "
                       "where title is not null").fetchall()
-    assert hit == [("a", "Council keeps Harbour Road library open")]
+    assert sorted(hit) == [("a", "Council keeps Harbour Road library open"), ("c", "Swimming pool reopens")]
