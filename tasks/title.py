@@ -32,7 +32,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from urllib.parse import unquote, urlsplit
+from functools import lru_cache
+from urllib.parse import unquote
 
 _WORD = re.compile(r"\w+")
 _EXTENSION = re.compile(r"\.(?:s?html?|php\d?|aspx?|jsp|cms|amp)$")
@@ -52,20 +53,32 @@ HEAD_BODY_WITHIN = 3  # without URL words: the title is one of this many lines a
 def url_words(url: str | None) -> list[str]:
     """The words of the URL path's segment with the most words that have letters (the slug),
     lower-cased; [] when no segment has two such words."""
-    if not url:
-        return []
-    try:
-        path = unquote(urlsplit(url).path).lower()
-    except ValueError:
-        return []
+    return list(_url_words(url)) if url else []
+
+
+@lru_cache(maxsize=64)  # a page's URL is read twice: to find the title line, and to cut a site's name
+def _url_words(url: str) -> tuple[str, ...]:
+    # the path: after "scheme://host", before the query or fragment
+    start = url.find("://")
+    rest = url[start + 3:] if start >= 0 else url
+    slash = rest.find("/")
+    path = rest[slash:] if slash >= 0 else ""
+    for mark in "?#":
+        cut = path.find(mark)
+        if cut >= 0:
+            path = path[:cut]
+    if "%" in path:
+        path = unquote(path)
     best: list[str] = []
     best_alpha = 1
-    for segment in path.split("/"):
+    for segment in path.lower().split("/"):
+        if not segment:
+            continue
         words = [w for w in _SLUG_SPLIT.split(_EXTENSION.sub("", segment)) if w]
         alpha = sum(1 for w in words if not w.isdigit())
         if alpha > best_alpha:
             best, best_alpha = words, alpha
-    return best
+    return tuple(best)
 
 
 def body_start(long_sentence: Sequence[bool], long: Sequence[bool]) -> int:
