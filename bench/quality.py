@@ -67,10 +67,13 @@ def main() -> int:
         print(f"needs {EVALDATA}", file=sys.stderr)
         return 2
     rows = []
+    titles = []
     for name, variant in SETS:
         r = evaluate(EVALDATA / name / f"{variant}.jsonl.gz", EVALDATA / name / "gold.jsonl.gz",
                      Path(args.out) / f"{name}-{variant}", args.config)
         rows.append((name, variant, r["documents"], r["doing_nothing"], r["cleaned"]))
+        if r.get("titles"):
+            titles.append((name, variant, r["titles"]))
     if args.references:
         for system in REFERENCES:
             raw = reference_input(system, Path(args.out) / "reference-inputs")
@@ -82,6 +85,13 @@ def main() -> int:
     for name, variant, n, b, c in rows:
         print(f"| {name} `{variant}` | {n} | {b['precision']:.3f} / {b['recall']:.3f} / **{b['f1']:.3f}** "
               f"| {c['precision']:.3f} / {c['recall']:.3f} / **{c['f1']:.3f}** |")
+    if titles:
+        print()
+        print("| set | pages with a gold title | got a title | the gold's | the gold's with more words | another |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for name, variant, t in titles:
+            print(f"| {name} `{variant}` | {t['gold_titles']} | {t['found']} | {t['exact']} | {t['gold_within']} "
+                  f"| {t['unrelated']} |")
     return 0
 
 

@@ -199,7 +199,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     early = early_server.start()
     from scrapewash.config import Config, RunParameters
-    from scrapewash.evaluate import kept_texts, read_jsonl, score_run
+    from scrapewash.evaluate import kept_texts, kept_titles, read_jsonl, score_run
 
     config = Config.load(args.config)
     # A score is of this input alone: read it even if an earlier run of OUT did (superseding that
@@ -207,7 +207,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     config = config.model_copy(update={"dedup": config.dedup.model_copy(update={"across_runs": False})})
     counts = _run_params(RunParameters(inputs=[args.raw], out=args.out, config=config, reprocess=True), early=early)
     result = score_run(read_jsonl(args.raw), read_jsonl(args.gold), kept_texts(args.out, counts["run_id"]),
-                       report=args.report)
+                       report=args.report, titles=kept_titles(args.out, counts["run_id"]))
     result["run_id"] = counts["run_id"]
     print(format_eval(result))
     if args.json:
@@ -230,6 +230,11 @@ def format_eval(result: dict[str, Any]) -> str:
         out.append(f"boilerplate snippets removed: {sn['without_removed']:.4f} of {sn['without_snippets']} "
                    f"(doing nothing {base['without_removed']:.4f}); content snippets kept: "
                    f"{sn['with_kept']:.4f} of {sn['with_snippets']}")
+    ti = result.get("titles")
+    if ti:
+        out.append(f"titles: {ti['found']} of {ti['gold_titles']} pages with a gold title got one; "
+                   f"{ti['exact']} the gold's, {ti['gold_within']} the gold's with more words, "
+                   f"{ti['unrelated']} another")
     out.append(f"({result['documents']} documents, run {result.get('run_id')})")
     if result.get("worst_documents"):
         out.append("\npages where cleaning lost most (F1 doing nothing -> cleaned):")

@@ -34,6 +34,47 @@ def kept_texts(out: str | Path, run_id: str) -> dict[str, str]:
     return dict(zip(t["doc_id"].to_pylist(), t["text"].to_pylist(), strict=True))
 
 
+def kept_titles(out: str | Path, run_id: str) -> dict[str, str | None]:
+    """The ``title`` column of a run's kept documents (empty for a run written before it existed)."""
+    d = Path(out) / "documents" / run_id
+    if not d.is_dir():
+        return {}
+    dataset = ds.dataset(str(d), format="parquet")
+    if "title" not in dataset.schema.names:
+        return {}
+    t = dataset.to_table(columns=["doc_id", "title"])
+    return dict(zip(t["doc_id"].to_pylist(), t["title"].to_pylist(), strict=True))
+
+
+_WORDS = re.compile(r"\w+")
+
+
+def title_scores(records: list[dict[str, Any]], titles: dict[str, str | None]) -> dict[str, Any] | None:
+    """How the ``title`` column compares with the gold ``title`` of the pages that have one: how many
+    got a title, how many exactly the gold's (words compared, case folded), how many the gold's with
+    more words around it (a site's name), and how many a title that is no part of the gold's.
+    None when no gold record has a title."""
+    have = [g for g in records if isinstance(g.get("title"), str) and _WORDS.search(g["title"])]
+    if not have:
+        return None
+    found = exact = around = other = 0
+    for g in have:
+        t = titles.get(str(g["id"]))
+        if not t:
+            continue
+        found += 1
+        want = " ".join(_WORDS.findall(g["title"].casefold()))
+        got = " ".join(_WORDS.findall(t.casefold()))
+        if got == want:
+            exact += 1
+        elif f" {want} " in f" {got} ":
+            around += 1
+        elif f" {got} " not in f" {want} ":
+            other += 1
+    return {"gold_titles": len(have), "found": found, "exact": exact, "gold_within": around,
+            "unrelated": other}
+
+
 def _norm(text: str) -> str:
     return " ".join(text.split()).casefold()
 
@@ -74,9 +115,10 @@ def snippet_scores(records: list[dict[str, Any]], texts: dict[str, str]) -> dict
 
 
 def score_run(raw: list[dict[str, Any]], gold_records: list[dict[str, Any]], kept: dict[str, str],
-              report: int = 10) -> dict[str, Any]:
+              report: int = 10, titles: dict[str, str | None] | None = None) -> dict[str, Any]:
     """Scores of the kept text and of doing nothing, per set and per page type, plus the pages
-    where cleaning lost most (``report`` of them)."""
+    where cleaning lost most (``report`` of them), and (``titles``: the kept documents' ``title``
+    column) the titles against the gold's, where the gold has them."""
     raw_by_id = {str(r["id"]): r["text"] for r in raw}
     gold_by_id = {str(g["id"]): {**g, "_raw": raw_by_id.get(str(g["id"]), "")} for g in gold_records}
     ids = [i for i in raw_by_id if i in gold_by_id]
@@ -90,6 +132,10 @@ def score_run(raw: list[dict[str, Any]], gold_records: list[dict[str, Any]], kep
     if snippets:
         result["snippets"] = snippets
         result["snippets_doing_nothing"] = snippet_scores([gold_by_id[i] for i in ids], raw_by_id)
+    if titles is not None:
+        found = title_scores([gold_by_id[i] for i in ids], titles)
+        if found:
+            result["titles"] = found
     types = sorted({gold_by_id[i].get("page_type") for i in ids} - {None})
     if types:
         result["by_page_type"] = {

@@ -68,3 +68,24 @@ def test_snippets_and_report_on_hand_made_pages():
     assert worst["removed_but_in_gold"] == ["Rain is expected all week across the northern valleys."]
     assert r["worst_documents"][1]["kept_but_not_in_gold"] == ["Login"]
     assert r["by_page_type"]["article"]["documents"] == 2
+
+
+def test_titles_scored_against_the_gold_titles():
+    from scrapewash.cli import format_eval
+    from scrapewash.evaluate import title_scores
+
+    gold = [{"id": "a", "gold": "x", "title": "Council keeps library open"},
+            {"id": "b", "gold": "x", "title": "Rail strike: day two"},
+            {"id": "c", "gold": "x", "title": "Pool reopens"},
+            {"id": "d", "gold": "x", "title": "Bridge repairs"},
+            {"id": "e", "gold": "x"},  # no gold title: not counted
+            {"id": "f", "gold": "x", "title": " -- "}]  # no words: not counted
+    titles = {"a": "Council Keeps Library Open!", "b": "Rail strike - day two | Gazette", "c": "Weather", "d": None,
+              "e": "Something"}
+    assert title_scores(gold, titles) == {"gold_titles": 4, "found": 3, "exact": 1, "gold_within": 1, "unrelated": 1}
+    assert title_scores([{"id": "e", "gold": "x"}], titles) is None
+    raw = [{"id": g["id"], "text": "x"} for g in gold]
+    r = score_run(raw, gold, {g["id"]: "x" for g in gold}, titles=titles)
+    assert r["titles"]["exact"] == 1
+    assert "titles: 3 of 4 pages with a gold title got one; 1 the gold's" in format_eval(r)
+    assert "titles" not in score_run(raw, gold, {g["id"]: "x" for g in gold})  # no title column given
