@@ -5,17 +5,17 @@ A scraped page prints its title once or twice: as the browser title with the sit
 text is the body under it; datasets of articles keep the title in a column of its own, and the
 gold cleaning of both evaluation sets leaves it out of the body.
 
-Which line is the title:
+Which line is the title, in this order:
 
+* **The input's own title**, when the record carries one (JSONL or Parquet field ``title``, see
+  ``[read] title_field``): it is the ``title`` column's value, and the line before the body (or
+  the body's first line) with its words is the title line; none moves if no line has them.
 * **The URL's words** (``url_words``): most article URLs carry a slug of the title
   ("/2019/11/19/parise-scores-2-goals-wild-beat-sabres-4-1/"). A line before the body whose
   words cover at least half of the slug's, and whose own words are at least 60 % slug words, is
   the title; among several, the best covered, a heading before a browser title with a site's name,
   then the first. A line of three words or fewer must cover three quarters of the slug
   (a menu's "Stock Market" is not the title of ".../best-cloud-computing-stocks-of-2025").
-* **The input's own title**, when the record carries one (JSONL or Parquet field ``title``, see
-  ``[read] title_field``): it is the ``title`` column's value, and the line before the body with
-  its words is the title line (none moves if no line has them).
 * **The line above the body**, when the document has no URL (text files): the
   nearest of the three lines before the body that reads as a heading (3-30 words, not ending as a
   sentence or a label does, no separators), so that a site's name on the first line of a page stays
@@ -132,8 +132,9 @@ def title_text(line: str, url: str | None) -> str:
 def find_title(texts: Sequence[str], url: str | None, body: int, given: str | None = None) -> tuple[int | None, str]:
     """The position in ``texts`` of the page's title line and how it was found ("input", "url" or
     "head"), or (None, "") when no line qualifies. ``body``: :func:`body_start` of the page.
-    ``given``: the title the input record carries, if any: the line before the body with the same
-    words (case and punctuation folded) is the title line, and no other is looked for."""
+    ``given``: the title the input record carries, if any: the line before the body (or the body's
+    first line) with the same words (case and punctuation folded) is the title line, and no other
+    is looked for."""
     if given is not None:
         want = words_of(given)
         for k in range(min(body + 1, len(texts))):
