@@ -26,24 +26,26 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def kept_texts(out: str | Path, run_id: str) -> dict[str, str]:
-    d = Path(out) / "documents" / run_id
-    if not d.is_dir():
-        return {}
-    t = ds.dataset(str(d), format="parquet").to_table(columns=["doc_id", "text"])
-    return dict(zip(t["doc_id"].to_pylist(), t["text"].to_pylist(), strict=True))
-
-
-def kept_titles(out: str | Path, run_id: str) -> dict[str, str | None]:
-    """The ``title`` column of a run's kept documents (empty for a run written before it existed)."""
+def _kept_column(out: str | Path, run_id: str, column: str) -> dict[str, Any]:
+    """doc_id → ``column`` of a run's kept documents; empty when the run kept none or its files
+    have no such column (a run written before the column existed)."""
     d = Path(out) / "documents" / run_id
     if not d.is_dir():
         return {}
     dataset = ds.dataset(str(d), format="parquet")
-    if "title" not in dataset.schema.names:
+    if column not in dataset.schema.names:
         return {}
-    t = dataset.to_table(columns=["doc_id", "title"])
-    return dict(zip(t["doc_id"].to_pylist(), t["title"].to_pylist(), strict=True))
+    t = dataset.to_table(columns=["doc_id", column])
+    return dict(zip(t["doc_id"].to_pylist(), t[column].to_pylist(), strict=True))
+
+
+def kept_texts(out: str | Path, run_id: str) -> dict[str, str]:
+    return _kept_column(out, run_id, "text")
+
+
+def kept_titles(out: str | Path, run_id: str) -> dict[str, str | None]:
+    """The ``title`` column of a run's kept documents (empty for a run written before it existed)."""
+    return _kept_column(out, run_id, "title")
 
 
 _WORDS = re.compile(r"\w+")

@@ -951,9 +951,7 @@ def _headline_position(texts: list[str], lines: _Lines) -> int | None:
     if not first_body:
         return None
     for k in range(first_body - 1, max(first_body - 3, -1), -1):
-        stripped = texts[k].strip()
-        n = len(_WORD.findall(stripped))
-        if 3 <= n <= 30 and not re.search(r"[.!?:]$", stripped) and not _SEPARATORS.search(stripped):
+        if title.heading_shaped(texts[k].strip()):
             return k
     return None
 
@@ -1000,13 +998,9 @@ def judge(doc_id: str, current: list[str | None], model: ContentModel | None, th
     if at is not None and len(removals) < len(idx) - 1:
         out[idx[at]] = None
         removals.append(Removal(doc_id, idx[at], texts[at], "title", "paragraph", 1, rule=f"title/{how}",
-                                detail="moved to the title column (" + _TITLE_HOW[how] + ")"))
+                                detail=f"moved to the title column ({title.FOUND_BY[how]})"))
         removals.sort(key=lambda r: r.paragraph_index)  # type: ignore[arg-type,return-value]
     return out, removals
-
-
-_TITLE_HOW = {"url": "the URL's words", "head": "a heading right above the body",
-              "input": "the input's title field"}
 
 
 def _score_lines(doc_id: str, current: list[str | None], idx: list[int], texts: list[str], lines: _Lines,

@@ -129,6 +129,17 @@ def title_text(line: str, url: str | None) -> str:
     return parts[best] if hits[best] >= 2 and hits[best] == whole else line.strip()
 
 
+#: How each way of finding the title reads in a removal's ``detail``.
+FOUND_BY = {"input": "the input's title field", "url": "the URL's words", "head": "a heading right above the body"}
+
+
+def heading_shaped(line: str) -> bool:
+    """Whether a (stripped) line reads as a heading: 3-30 words, not ending as a sentence or a label
+    does (". ! ? :"), no separators."""
+    n = len(_WORD.findall(line))
+    return 3 <= n <= 30 and not line.endswith((".", "!", "?", ":")) and not SEPARATORS.search(line)
+
+
 def find_title(texts: Sequence[str], url: str | None, body: int, given: str | None = None) -> tuple[int | None, str]:
     """The position in ``texts`` of the page's title line and how it was found ("input", "url" or
     "head"), or (None, "") when no line qualifies. ``body``: :func:`body_start` of the page.
@@ -165,7 +176,6 @@ def find_title(texts: Sequence[str], url: str | None, body: int, given: str | No
     for k, line, _ in reversed(candidates):
         if k < body - HEAD_BODY_WITHIN:
             break
-        n = len(_WORD.findall(line))
-        if 3 <= n <= 30 and not line.endswith((".", "!", "?")) and not SEPARATORS.search(line):
+        if heading_shaped(line):
             return k, "head"
     return None, ""
