@@ -39,7 +39,7 @@ from scrapewash.tasks import minhash, title
 from scrapewash.tasks.boilerplate import _ASCII_CASE_TWINS  # letters matching ASCII only ignoring case
 
 MODELS_DIR = Path(__file__).with_name("models")
-DEFAULT_MODEL = "content-v4"
+DEFAULT_MODEL = "content-v5"
 
 _WORD = re.compile(r"\w+")
 _SENT_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
@@ -130,6 +130,10 @@ FEATURES = (
     # its block (lines not separated by a blank line)
     "doc_block_share", "block_lines", "block_words", "block_index", "block_left", "block_stop_share",
     "prev_open_in_block", "open_in_block",
+    # its words elsewhere on the page (:func:`content_words`): the share that another long line uses,
+    # and the share that any other line uses (-1: no content words); the first share's mean over the
+    # line and three on either side, and over the page
+    "cohesion_long", "cohesion_any", "win3_cohesion_long", "doc_cohesion_long",
 )
 _EXPLAIN = {
     "words": "{:.0f} words", "stop_share": "{:.0%} function words", "sentence_end": "sentence end={:.0f}",
@@ -398,6 +402,173 @@ def _line_stats(codes: np.ndarray, flags: np.ndarray, table: np.ndarray, starts:
         if e > s and codes[e - 1] == 58:  # ":"
             out[k, 11] = 1
     return out, twin
+
+
+_FNV_OFFSET = np.uint64(14695981039346656037)
+_FNV_PRIME = np.uint64(1099511628211)
+_STOP_HASH_SLOTS = 4096
+
+
+def _fnv(word: str) -> int:
+    h = 14695981039346656037
+    for c in word:
+        h = ((h ^ ord(c)) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+@lru_cache(maxsize=1)
+def _stop_hashes() -> tuple[np.ndarray, np.ndarray]:
+    """The function words' 64-bit hashes (:func:`_cohesion`'s) in an open-addressed table: keys, used."""
+    keys = np.zeros(_STOP_HASH_SLOTS, dtype=np.uint64)
+    used = np.zeros(_STOP_HASH_SLOTS, dtype=np.bool_)
+    for w in STOPWORDS:
+        h = _fnv(w)
+        k = h & (_STOP_HASH_SLOTS - 1)
+        while used[k]:
+            k = (k + 1) & (_STOP_HASH_SLOTS - 1)
+        keys[k], used[k] = h, True
+    return keys, used
+
+
+@numba.njit(cache=True, nogil=True)
+def _cohesion(codes: np.ndarray, flags: np.ndarray, table: np.ndarray, starts: np.ndarray, lens: np.ndarray,
+              tokens: np.ndarray, lower: np.ndarray, stop_keys: np.ndarray,
+              stop_used: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """The cohesion features of a page's lines (as :func:`_line_stats` gets them; ``tokens``: each
+    line's token count, 15 or more for a long line), in one pass over the code points and a hash
+    table of the page's content words (:func:`content_words`): of a line's distinct content words,
+    the share that another long line of the page uses, and the share that any other line uses (-1
+    for a line without content words); then the first share (0 for -1) averaged over the line and
+    three on either side, and over the page. Words are compared by a 64-bit FNV-1a hash of their
+    lower-cased code points, function words too (:func:`_cohesion_reference` compares the words)."""
+    m = lens.shape[0]
+    own_flags = flags.shape[0] > 0
+    size = 16
+    while size < codes.shape[0] // 2 + 2:  # a counted word takes 3 code points and a separator
+        size *= 2
+    mask = size - 1
+    keys = np.empty(size, dtype=np.uint64)
+    used = np.zeros(size, dtype=np.bool_)
+    n_lines = np.zeros(size, dtype=np.int64)
+    n_long = np.zeros(size, dtype=np.int64)
+    last = np.empty(size, dtype=np.int64)
+    pair_slot = np.empty(size, dtype=np.int64)
+    pair_line = np.empty(size, dtype=np.int64)
+    n_pairs = 0
+    smask = stop_keys.shape[0] - 1
+    for k in range(m):
+        s = starts[k]
+        e = s + lens[k]
+        is_long = 1 if tokens[k] >= 15 else 0
+        ts = s
+        prev_word = False
+        for i in range(s, e + 1):
+            word = False
+            if i < e:
+                word = ((flags[i] if own_flags else table[codes[i]]) & 16) != 0
+            if word and not prev_word:
+                ts = i
+            elif prev_word and not word and i - ts >= 3:  # a token [ts, i) ends here
+                number = True
+                unspaced = False
+                h = _FNV_OFFSET
+                for j in range(ts, i):
+                    c = codes[j]
+                    f = flags[j] if own_flags else table[c]
+                    if not f & 4:
+                        number = False
+                    if f & 2048:
+                        unspaced = True
+                    lc = np.uint64(lower[c]) if c < 0x10000 else np.uint64(c)
+                    h = (h ^ lc) * _FNV_PRIME
+                if not number and not unspaced:
+                    q = np.int64(h & np.uint64(smask))
+                    stop = False
+                    while stop_used[q]:
+                        if stop_keys[q] == h:
+                            stop = True
+                            break
+                        q = (q + 1) & smask
+                    if not stop:
+                        q = np.int64(h & np.uint64(mask))
+                        while used[q] and keys[q] != h:
+                            q = (q + 1) & mask
+                        if not used[q]:
+                            used[q] = True
+                            keys[q] = h
+                            last[q] = -1
+                        if last[q] != k:  # the word's first time on this line
+                            last[q] = k
+                            n_lines[q] += 1
+                            n_long[q] += is_long
+                            pair_slot[n_pairs] = q
+                            pair_line[n_pairs] = k
+                            n_pairs += 1
+            prev_word = word
+    n_words = np.zeros(m, dtype=np.int64)
+    in_long = np.zeros(m, dtype=np.int64)
+    in_any = np.zeros(m, dtype=np.int64)
+    for p in range(n_pairs):
+        q = pair_slot[p]
+        k = pair_line[p]
+        n_words[k] += 1
+        if n_lines[q] > 1:
+            in_any[k] += 1
+        if n_long[q] - (1 if tokens[k] >= 15 else 0) > 0:
+            in_long[k] += 1
+    out = np.empty((m, 4))
+    c = np.zeros(m + 1)
+    for k in range(m):
+        if n_words[k]:
+            out[k, 0] = in_long[k] / n_words[k]
+            out[k, 1] = in_any[k] / n_words[k]
+        else:
+            out[k, 0] = -1.0
+            out[k, 1] = -1.0
+        c[k + 1] = c[k] + max(out[k, 0], 0.0)
+    for k in range(m):
+        lo = max(k - 3, 0)
+        hi = min(k + 4, m)
+        out[k, 2] = (c[hi] - c[lo]) / (hi - lo)
+        out[k, 3] = c[m] / m
+    return out
+
+
+def content_words(text: str) -> set[str]:
+    """A line's distinct content words: ``\\w+`` tokens of three or more characters, lower-cased
+    character by character, that are not function words, numbers or runs of an unspaced script."""
+    lower = _bmp_lower()
+    out = set()
+    for tok in _WORD.findall(text):
+        if len(tok) < 3 or tok.isdigit() or any(_unspaced(c) for c in tok):
+            continue
+        w = "".join(chr(lower[ord(c)]) if ord(c) < 0x10000 else c for c in tok)
+        if w not in STOPWORDS:
+            out.add(w)
+    return out
+
+
+def _cohesion_reference(texts: list[str], long_line: list[bool]) -> np.ndarray:
+    """:func:`_cohesion` in Python and numpy, comparing the words themselves."""
+    words = [content_words(t) for t in texts]
+    lines: Counter[str] = Counter()
+    longs: Counter[str] = Counter()
+    for u, lg in zip(words, long_line, strict=True):
+        lines.update(u)
+        if lg:
+            longs.update(u)
+    m = len(texts)
+    out = np.full((m, 4), -1.0)
+    for k, (u, lg) in enumerate(zip(words, long_line, strict=True)):
+        if u:
+            out[k, 0] = sum(1 for w in u if longs[w] - lg > 0) / len(u)
+            out[k, 1] = sum(1 for w in u if lines[w] > 1) / len(u)
+    c = np.concatenate(([0.0], np.cumsum(np.maximum(out[:, 0], 0.0))))
+    pos = np.arange(m)
+    lo, hi = np.maximum(pos - 3, 0), np.minimum(pos + 4, m)
+    out[:, 2] = (c[hi] - c[lo]) / (hi - lo)
+    out[:, 3] = c[m] / m
+    return out
 
 
 # Feature columns that hold log1p of a count: the compiled code writes the count, numpy takes the log.
@@ -685,7 +856,8 @@ def _describe_page(current: list[str | None], idx: list[int], texts: list[str],
         np.array([blocks[i] for i in idx] if blocks is not None else idx, dtype=np.int64),
     )
     x[:, _LOG_COLUMNS] = np.log1p(x[:, _LOG_COLUMNS])
-    return _Lines(st, long > 0, heads > 0, marks), x.astype(np.float32)
+    coh = _cohesion(codes, flags, _bmp_flags(), starts, lens, st[:, _S_TOK], _bmp_lower(), *_stop_hashes())
+    return _Lines(st, long > 0, heads > 0, marks), np.hstack([x, coh]).astype(np.float32)
 
 
 def features(current: list[str | None], blocks: list[int] | None = None) -> tuple[list[int], np.ndarray]:
@@ -807,6 +979,7 @@ def _featurize(current: list[str | None], blocks: list[int] | None = None,
         win2_stop, window_mean(ends, 3), window_mean(heads, 3),
         np.log1p(marks_above), np.log1p(marks_below), np.log1p(same_len),
         _block_features(idx, lines, blocks),
+        _cohesion_reference([current[i].strip() for i in idx], [ln.words >= 15 for ln in lines]),  # type: ignore[union-attr]
     ])
     x = np.hstack([own, ctx]).astype(np.float32)
     assert x.shape[1] == len(FEATURES)
@@ -823,8 +996,11 @@ class ContentModel:
     def __init__(self, spec: dict):
         self.name = spec["name"]
         self.version = int(spec["version"])
-        if tuple(spec["features"]) != FEATURES:
-            raise ValueError(f"model {self.name} was trained on other features than this version computes")
+        names = tuple(spec["features"])
+        unknown = [f for f in names if f not in FEATURES]
+        if unknown:
+            raise ValueError(f"model {self.name} was trained on features this version does not compute: {unknown}")
+        self.features = names
         self.base = float(spec["base_score"])
         self.default_threshold = float(spec.get("threshold", 0.5))
         self.depth = int(spec.get("max_depth", 16))
@@ -837,7 +1013,10 @@ class ContentModel:
         left = np.concatenate([t["left"] for t in trees]).astype(np.int64)
         right = np.concatenate([t["right"] for t in trees]).astype(np.int64)
         leaf = left < 0
-        self.feature = np.concatenate([t["feature"] for t in trees]).astype(np.int64)
+        # The trees' feature numbers index the model's own feature list; they are mapped to this
+        # version's columns, so a model trained before a feature was added still reads its own.
+        columns = np.array([FEATURES.index(f) for f in names], dtype=np.int64)
+        self.feature = columns[np.concatenate([t["feature"] for t in trees]).astype(np.int64)]
         self.threshold = np.concatenate([t["threshold"] for t in trees]).astype(np.float64)
         self.value = np.concatenate([t["value"] for t in trees]).astype(np.float64)
         self.left = np.where(leaf, own, left + offset)
