@@ -410,9 +410,10 @@ _STOP_HASH_SLOTS = 4096
 
 
 def _fnv(word: str) -> int:
-    h = 14695981039346656037
+    """:func:`_cohesion`'s hash of a lower-case word (64-bit FNV-1a over its code points)."""
+    h = int(_FNV_OFFSET)
     for c in word:
-        h = ((h ^ ord(c)) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+        h = ((h ^ ord(c)) * int(_FNV_PRIME)) & 0xFFFFFFFFFFFFFFFF
     return h
 
 
@@ -516,21 +517,17 @@ def _cohesion(codes: np.ndarray, flags: np.ndarray, table: np.ndarray, starts: n
             in_any[k] += 1
         if n_long[q] - (1 if tokens[k] >= 15 else 0) > 0:
             in_long[k] += 1
-    out = np.empty((m, 4))
-    c = np.zeros(m + 1)
+    out = np.full((m, 4), -1.0)
+    share = np.zeros(m)  # the first share, 0 for a line without content words
+    total = 0.0
     for k in range(m):
         if n_words[k]:
             out[k, 0] = in_long[k] / n_words[k]
             out[k, 1] = in_any[k] / n_words[k]
-        else:
-            out[k, 0] = -1.0
-            out[k, 1] = -1.0
-        c[k + 1] = c[k] + max(out[k, 0], 0.0)
-    for k in range(m):
-        lo = max(k - 3, 0)
-        hi = min(k + 4, m)
-        out[k, 2] = (c[hi] - c[lo]) / (hi - lo)
-        out[k, 3] = c[m] / m
+            share[k] = out[k, 0]
+        total += share[k]
+    out[:, 2] = _window_mean(share, 3)
+    out[:, 3] = total / m
     return out
 
 
@@ -549,7 +546,8 @@ def content_words(text: str) -> set[str]:
 
 
 def _cohesion_reference(texts: list[str], long_line: list[bool]) -> np.ndarray:
-    """:func:`_cohesion` in Python and numpy, comparing the words themselves."""
+    """:func:`_cohesion`'s two shares per line in Python, comparing the words themselves (the line by
+    line reference of :func:`_featurize` averages the first as the other windows)."""
     words = [content_words(t) for t in texts]
     lines: Counter[str] = Counter()
     longs: Counter[str] = Counter()
@@ -557,17 +555,11 @@ def _cohesion_reference(texts: list[str], long_line: list[bool]) -> np.ndarray:
         lines.update(u)
         if lg:
             longs.update(u)
-    m = len(texts)
-    out = np.full((m, 4), -1.0)
+    out = np.full((len(texts), 2), -1.0)
     for k, (u, lg) in enumerate(zip(words, long_line, strict=True)):
         if u:
             out[k, 0] = sum(1 for w in u if longs[w] - lg > 0) / len(u)
             out[k, 1] = sum(1 for w in u if lines[w] > 1) / len(u)
-    c = np.concatenate(([0.0], np.cumsum(np.maximum(out[:, 0], 0.0))))
-    pos = np.arange(m)
-    lo, hi = np.maximum(pos - 3, 0), np.minimum(pos + 4, m)
-    out[:, 2] = (c[hi] - c[lo]) / (hi - lo)
-    out[:, 3] = c[m] / m
     return out
 
 
@@ -963,6 +955,8 @@ def _featurize(current: list[str | None], blocks: list[int] | None = None,
             out[:s] = a[-s:] if -s < m else 0
         return out
 
+    coh = _cohesion_reference([current[i].strip() for i in idx], [ln.words >= 15 for ln in lines])  # type: ignore[union-attr]
+    share = np.maximum(coh[:, 0], 0.0)
     sw = np.concatenate(([0.0], np.cumsum(words)))
     ss = np.concatenate(([0.0], np.cumsum(stop)))
     lo2, hi2 = np.maximum(pos - 2, 0), np.minimum(pos + 3, m)
@@ -979,7 +973,7 @@ def _featurize(current: list[str | None], blocks: list[int] | None = None,
         win2_stop, window_mean(ends, 3), window_mean(heads, 3),
         np.log1p(marks_above), np.log1p(marks_below), np.log1p(same_len),
         _block_features(idx, lines, blocks),
-        _cohesion_reference([current[i].strip() for i in idx], [ln.words >= 15 for ln in lines]),  # type: ignore[union-attr]
+        coh, window_mean(share, 3), np.full(m, np.cumsum(share)[-1] / m),
     ])
     x = np.hstack([own, ctx]).astype(np.float32)
     assert x.shape[1] == len(FEATURES)
