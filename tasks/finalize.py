@@ -26,7 +26,7 @@ from scrapewash import schemas
 from scrapewash.config import Config
 from scrapewash.records import Removal
 from scrapewash.tasks import index
-from scrapewash.tasks.prepare import removal_row
+from scrapewash.tasks.prepare import removal_row, title_note
 from scrapewash.tasks.sign import template_mask
 from scrapewash.tasks.templates import load_templates
 from scrapewash.tasks.write import ParquetSink, RunPaths, rows_table
@@ -193,7 +193,7 @@ def _finalize_doc(rec, site_templates, dec, para_dups, docs: ParquetSink, remove
         stats["paragraphs_in_duplicates"] += len(keep)
         remove(Removal(doc_id, None, text, "near_duplicate_document", "document", len(keep),
                        duplicate_of=dec["duplicate_of"], similarity=dec["similarity"],
-                       detail=_near_detail(dec)), rec)
+                       detail=_near_detail(dec) + title_note(rec["title"])), rec)
         return None
 
     final: list[int] = []
@@ -215,7 +215,7 @@ def _finalize_doc(rec, site_templates, dec, para_dups, docs: ParquetSink, remove
     if not final:
         stats["removed_documents"]["empty_document"] += 1
         remove(Removal(doc_id, None, "", "empty_document", "document", 0,
-                       detail=f"all {n_removed} paragraphs were removed"), rec)
+                       detail=f"all {n_removed} paragraphs were removed" + title_note(rec["title"])), rec)
         return None
     text = "\n\n".join(paragraphs[i] for i in final)
     stats["documents"] += 1

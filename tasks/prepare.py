@@ -39,6 +39,15 @@ def removal_row(r: Removal, *, source: str, url: str | None, run_id: str, proces
     return row
 
 
+def title_note(found: str | None) -> str:
+    """What a removed document's row says of its title, which the ``title`` row says was moved to the
+    title column: it goes with the document (shortened to 100 characters)."""
+    if not found:
+        return ""
+    shown = found if len(found) <= 100 else found[:99] + "…"
+    return f"; its title goes with it: {shown!r}"
+
+
 def quarantine_row(q: Quarantined, run_id: str, processed_at: datetime) -> dict[str, Any]:
     return {
         "source": q.source, "position": q.position, "doc_id": q.doc_id, "error_type": q.error_type,
@@ -98,7 +107,7 @@ def prepare_shard(shard: Shard, paths: RunPaths, config: Config, processed_at: d
             removed_texts = [r.text for r in model_removed]
             if not doc.paragraphs:
                 why = ("no text in the input" if doc.n_input_paragraphs == 0
-                       else f"all {doc.n_input_paragraphs} paragraphs were removed")
+                       else f"all {doc.n_input_paragraphs} paragraphs were removed") + title_note(doc.title)
                 stats["removed_documents"]["empty_document"] += 1
                 removed.add(removal_row(
                     Removal(rec.doc_id, None, "", "empty_document", "document", 0, detail=why),

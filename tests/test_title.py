@@ -171,3 +171,44 @@ def test_title_column_in_the_dataset(tmp_path):
     hit = con.execute(f"select doc_id, title from read_parquet('{out}/documents/**/*.parquet') "
                       "where title is not null").fetchall()
     assert sorted(hit) == [("a", "Council keeps Harbour Road library open"), ("c", "Swimming pool reopens")]
+
+
+def test_a_removed_documents_row_names_the_title_that_goes_with_it(tmp_path):
+    """The ``title`` row says the line moved to the title column; when the document itself is then
+    removed (every body paragraph a copy of another document's, or the whole page a near copy), its
+    document row says that the title goes too."""
+    rail = ("Rail workers on the valley line will strike for two days next week after talks over pay "
+            "broke down on Friday evening, their union said.")
+    rows = [
+        {"id": "a", "url": URL, "text": "\n\n".join(["Council keeps Harbour Road library open", *BODY])},
+        {"id": "b", "url": "https://gazette.example/a/1234.html", "text": "\n\n".join([
+            rail, "The operator said it would run a reduced timetable with replacement buses between the "
+                  "market town and the coast, and urged passengers to check before travelling."])},
+        {"id": "e", "url": "https://other.example/2026/04/16/library-and-rail-news-in-brief/",
+         "text": "\n\n".join(["Library and rail news in brief", BODY[0], rail])},
+        {"id": "f", "url": "https://other.example/2026/04/16/harbour-road-library-stays-open/",
+         "text": "\n\n".join(["Harbour Road library stays open", *BODY])},
+    ]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "out"
+    counts = run_flow([src], out)
+    assert_reconciles(out, counts)
+    assert sorted(read_dataset(out, "documents")["doc_id"].to_pylist()) == ["a", "b"]
+    removed = read_dataset(out, "removed").to_pylist()
+    titles = {r["doc_id"]: r["text"] for r in removed if r["reason"] == "title"}
+    assert titles["e"] == "Library and rail news in brief" and titles["f"] == "Harbour Road library stays open"
+    whole = {r["doc_id"]: r for r in removed if r["part"] == "document"}
+    assert whole["e"]["reason"] == "empty_document"
+    assert whole["e"]["detail"] == ("all 3 paragraphs were removed; its title goes with it: "
+                                    "'Library and rail news in brief'")
+    assert whole["f"]["reason"] == "near_duplicate_document" and whole["f"]["duplicate_of"] == "a"
+    assert whole["f"]["detail"].endswith("; its title goes with it: 'Harbour Road library stays open'")
+    assert [r["reason"] for r in removed if r["doc_id"] == "e" and r["part"] == "paragraph"] == [
+        "title", "duplicate_paragraph", "duplicate_paragraph"]
+
+
+def test_title_note_is_short():
+    from scrapewash.tasks.prepare import title_note
+    assert title_note(None) == "" and title_note("") == ""
+    assert title_note("x" * 150) == "; its title goes with it: '" + "x" * 99 + "…'"
