@@ -16,7 +16,7 @@ SCHEMA_VERSION_KEY = b"scrapewash.schema_version"
 DOCUMENTS_VERSION = 2  # 2: `title`
 REMOVED_VERSION = 1
 QUARANTINE_VERSION = 1
-STAGED_VERSION = 3
+STAGED_VERSION = 4
 
 #: Reasons a paragraph, fragment or document can be removed for.
 REASONS = (
@@ -132,6 +132,7 @@ def staged_schema() -> pa.Schema:
                 pa.field("pindex", pa.list_(pa.int32()), nullable=False),  # their input indexes
                 pa.field("tkeys", pa.list_(pa.uint64()), nullable=False),  # their template keys
                 pa.field("twords", pa.list_(pa.int32()), nullable=False),  # their word counts
+                pa.field("phash", pa.list_(pa.uint64()), nullable=False),  # their exact-match key hashes
                 # template keys and word counts of the lines the line model removed: still evidence
                 # of the site's template when the corpus is counted
                 pa.field("xkeys", pa.list_(pa.uint64()), nullable=False),

@@ -63,6 +63,9 @@ class CleanDocument:
     # that pass was not run, and a paragraph it could not read is missing.
     forms: dict[int, bytes] | None = None
     title: str | None = None  # the page's title line, moved out of the text (a "title" removal)
+    # The exact-match key (UTF-8, :func:`scrapewash.tasks.repeats.exact_keys`) of each paragraph that
+    # reached the in-page repeats, by input index; None where the keys were not made.
+    keys: dict[int, bytes] | None = None
 
     @property
     def n_removed_paragraphs(self) -> int:

@@ -39,9 +39,10 @@ class Cleaner:
         present = [i for i, p in enumerate(current) if p is not None]
         texts = [current[i] for i in present]
         made = forms.keys_and_forms(texts)  # type: ignore[arg-type]
-        keys = page_forms = None
+        keys = page_forms = page_keys = None
         if made is not None:
             keys = repeats.exact_keys(made, texts)  # type: ignore[arg-type]
+            page_keys = dict(zip(present, keys, strict=True))
             page_forms = dict(zip(present, made[1], strict=True))
             for k in made[2]:
                 del page_forms[present[k]]
@@ -66,4 +67,4 @@ class Cleaner:
         found_title = given if given is not None else (
             title.title_text(line, raw.url) if line is not None else None)
         return CleanDocument(raw, [current[i] for i in idx], idx, len(paragraphs), fixes,  # type: ignore[misc]
-                             removals, blocks, page_forms, found_title)
+                             removals, blocks, page_forms, found_title, page_keys)

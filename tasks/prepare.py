@@ -20,7 +20,7 @@ from typing import Any
 from scrapewash import schemas
 from scrapewash.config import Config
 from scrapewash.records import Quarantined, Removal
-from scrapewash.tasks import minhash, templates
+from scrapewash.tasks import minhash, repeats, templates
 from scrapewash.tasks.clean import Cleaner
 from scrapewash.tasks.read import Fields, Shard, read_shard
 from scrapewash.tasks.write import INTERMEDIATE_COMPRESSION, INTERMEDIATE_LEVEL, ParquetSink, RunPaths
@@ -120,6 +120,7 @@ def prepare_shard(shard: Shard, paths: RunPaths, config: Config, processed_at: d
                 "paragraphs": doc.paragraphs, "pindex": doc.kept_indexes,
                 "tkeys": templates.keys_of_forms(doc.paragraphs, doc.kept_indexes, doc.forms),
                 "twords": minhash.word_counts(doc.paragraphs),
+                "phash": repeats.kept_hashes(doc.paragraphs, doc.kept_indexes, doc.keys),
                 "xkeys": templates.keys_of_forms(removed_texts, [r.paragraph_index for r in model_removed],
                                                  doc.forms),
                 "xwords": minhash.word_counts(removed_texts),

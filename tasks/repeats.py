@@ -89,8 +89,20 @@ def paragraph_hash(paragraph: str) -> bytes:
 
 def paragraph_hashes(paragraphs: Sequence[str]) -> list[int]:
     """:func:`paragraph_hash` of each paragraph, as a little-endian unsigned integer."""
-    return [int.from_bytes(hashlib.blake2b(k.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
-            for k in paragraph_keys(paragraphs)]
+    return [key_hash(k.encode("utf-8", "surrogatepass")) for k in paragraph_keys(paragraphs)]
+
+
+def key_hash(key: bytes) -> int:
+    """:func:`paragraph_hash` as a little-endian unsigned integer, from the key's UTF-8."""
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little")
+
+
+def kept_hashes(paragraphs: Sequence[str], indexes: Sequence[int], keys: dict[int, bytes] | None) -> list[int]:
+    """:func:`paragraph_hashes` of a cleaned document's kept ``paragraphs`` (input ``indexes``), from
+    the exact-match keys the cleaning already made (``keys``, by input index) where it made them."""
+    if keys is None or any(i not in keys for i in indexes):
+        return paragraph_hashes(paragraphs)
+    return [key_hash(keys[i]) for i in indexes]
 
 
 def remove_repeats(

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from scrapewash import schemas
 from scrapewash.config import Config
-from scrapewash.tasks import dedup, minhash, repeats, templates
+from scrapewash.tasks import dedup, minhash, templates
 from scrapewash.tasks.write import INTERMEDIATE_COMPRESSION, INTERMEDIATE_LEVEL, ParquetSink, RunPaths
 
 _NO_KEYS = np.empty(0, dtype=np.uint64)
@@ -65,7 +65,7 @@ def sign_shard(shard_index: int, paths: RunPaths, config: Config, templates_path
                      INTERMEDIATE_LEVEL, o.row_group_bytes, use_dictionary=False) as sink:
         if src.exists():
             pf = pq.ParquetFile(src)
-            cols = ["order", "doc_id", "site", "paragraphs", "pindex", "tkeys", "twords"]
+            cols = ["order", "doc_id", "site", "paragraphs", "pindex", "tkeys", "twords", "phash"]
             for batch in pf.iter_batches(batch_size=2048, columns=cols):
                 sink.write_table(sign_batch({col: batch.column(col).to_pylist() for col in cols},
                                             site_templates, config, stats))
@@ -77,20 +77,21 @@ def sign_batch(c: dict[str, list[Any]], site_templates: dict[str, dict[int, int]
                stats: dict[str, Any]) -> pa.Table:
     """The signed rows of a batch of prepared documents (``c``: their columns as lists), computed
     for the whole batch at once: one pass for the token hashes of every kept paragraph, then the
-    documents' signatures, the exact keys of the paragraphs long enough to judge and the band keys
-    of those judged as near copies. Each row equals its document's own definitions (tested)."""
+    documents' signatures, the band keys of the paragraphs judged as near copies, and the exact-key
+    hashes of those long enough to judge (made by the cleaning: ``phash``). Each row equals its
+    document's own definitions (tested)."""
     d, pd = config.dedup, config.paragraph_dedup
     n = len(c["order"])
     texts: list[str] = []
     flat: list[str] = []  # the kept paragraphs of every document, one after the other
     doc_par = [0]
-    judged: list[str] = []  # those long enough to judge as exact copies ...
+    judged: list[int] = []  # the key hashes of those long enough to judge as exact copies ...
     doc_judged = [0]
     near: list[int] = []  # ... and the positions in ``flat`` of those judged as near copies
     doc_near = [0]
     pindex, pnear = [], []
     for r in range(n):
-        paragraphs, pidx, twords = c["paragraphs"][r], c["pindex"][r], c["twords"][r]
+        paragraphs, pidx, twords, phash = c["paragraphs"][r], c["pindex"][r], c["twords"][r], c["phash"][r]
         mask = template_mask(c["tkeys"][r], site_templates.get(c["site"][r]), config.templates.embedded_run)
         n_template = sum(mask)
         stats["template_paragraphs"] += n_template
@@ -103,7 +104,7 @@ def sign_batch(c: dict[str, list[Any]], site_templates: dict[str, dict[int, int]
             for k, i in enumerate(keep):
                 w = twords[i]  # minhash.word_count(paragraph)
                 if w >= pd.min_words:
-                    judged.append(paragraphs[i])
+                    judged.append(phash[i])  # repeats.paragraph_hash(paragraph), made by the cleaning
                     jindex.append(pidx[i])
                 if pd.near and w >= pd.near_min_words:
                     nindex.append(pidx[i])
@@ -124,7 +125,6 @@ def sign_batch(c: dict[str, list[Any]], site_templates: dict[str, dict[int, int]
     if signed.any():
         sigs[signed] = minhash.set_signatures(th, doc_tokens, d.shingle_words,
                                               minhash.permutations(d.num_perm, d.seed))[signed]
-    hashes = repeats.paragraph_hashes(judged)
     keys = _NO_KEYS
     if near:  # dedup.paragraph_band_keys of their shingle sets, in one compiled call
         keys = minhash.set_band_keys(*minhash.select_lists(th, offsets, np.array(near)), pd.near_shingle_words,
@@ -140,7 +140,7 @@ def sign_batch(c: dict[str, list[Any]], site_templates: dict[str, dict[int, int]
         "n_words": pa.array(n_words.astype(np.int32)),
         "signature": pa.FixedSizeListArray.from_arrays(pa.array(sigs.ravel()), d.num_perm,
                                                        mask=pa.array(np.logical_not(signed))),
-        "phash": pa.array([hashes[doc_judged[r]:doc_judged[r + 1]] for r in range(n)], pa.list_(pa.uint64())),
+        "phash": pa.array([judged[doc_judged[r]:doc_judged[r + 1]] for r in range(n)], pa.list_(pa.uint64())),
         "pindex": pa.array(pindex, pa.list_(pa.int32())),
         "pnear": pa.array(pnear, pa.list_(pa.int32())),
         "pkeys": pa.ListArray.from_arrays(pa.array(key_offsets), pa.array(keys)),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -187,3 +189,29 @@ def test_near_repeats_equal_the_stage_by_stage_reference(paragraphs, threshold, 
     want_out = list(paragraphs)
     assert got == _near_repeats_reference("d", want_out, threshold, min_words)
     assert got_out == want_out
+
+
+_PAGE_LINES = ["Read more", "READ MORE:", "Share on Facebook", "© 2024 Acme", "The council met on Monday.",
+               "İstanbul’da bir gün", "图书馆的新书", "a\x00b", "word " * 12, "Leave a Reply", "“Quoted” — said",
+               "Σίσυφος", "ǅungla", "\u00a0Home\u00a0", "Privacy Policy | Terms", "1 2 3 Next"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PAGE_LINES + _ATOMS), min_size=1, max_size=20))
+def test_the_key_hashes_the_cleaning_hands_on_equal_paragraph_hashes(lines):
+    """The prepare stage stores each kept paragraph's exact-key hash from the keys the in-page
+    repeats already made; the sign stage takes them as :func:`paragraph_hashes` of the text."""
+    from scrapewash.records import RawDocument
+    from scrapewash.tasks import repeats
+
+    doc = _cleaner().clean(RawDocument("d", "\n\n".join(lines), "s", "s:1", 0))
+    assert repeats.kept_hashes(doc.paragraphs, doc.kept_indexes, doc.keys) == paragraph_hashes(doc.paragraphs)
+    assert repeats.kept_hashes(doc.paragraphs, doc.kept_indexes, None) == paragraph_hashes(doc.paragraphs)
+
+
+@functools.cache
+def _cleaner():
+    from scrapewash.config import Config
+    from scrapewash.tasks.clean import Cleaner
+
+    return Cleaner(Config())
