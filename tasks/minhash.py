@@ -16,6 +16,7 @@ FNV-style multiply-xor, so it is computed for all positions at once.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import zlib
 from collections.abc import Sequence
@@ -85,6 +86,12 @@ def word_counts(texts: Sequence[str]) -> list[int]:
         for i in other:
             counts[i] += char_tokens(texts[i]) // 2
     return counts
+
+
+def h64(data: bytes) -> int:
+    """A stable 64-bit hash of ``data``: BLAKE2b with an 8-byte digest, read little-endian (the
+    template keys and the paragraphs' exact-key hashes)."""
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
 
 
 def token_hashes(toks: Sequence[str]) -> np.ndarray:

@@ -89,12 +89,7 @@ def paragraph_hash(paragraph: str) -> bytes:
 
 def paragraph_hashes(paragraphs: Sequence[str]) -> list[int]:
     """:func:`paragraph_hash` of each paragraph, as a little-endian unsigned integer."""
-    return [key_hash(k.encode("utf-8", "surrogatepass")) for k in paragraph_keys(paragraphs)]
-
-
-def key_hash(key: bytes) -> int:
-    """:func:`paragraph_hash` as a little-endian unsigned integer, from the key's UTF-8."""
-    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little")
+    return [minhash.h64(k.encode("utf-8", "surrogatepass")) for k in paragraph_keys(paragraphs)]
 
 
 def kept_hashes(paragraphs: Sequence[str], indexes: Sequence[int], keys: dict[int, bytes] | None) -> list[int]:
@@ -102,7 +97,7 @@ def kept_hashes(paragraphs: Sequence[str], indexes: Sequence[int], keys: dict[in
     the exact-match keys the cleaning already made (``keys``, by input index) where it made them."""
     if keys is None or any(i not in keys for i in indexes):
         return paragraph_hashes(paragraphs)
-    return [key_hash(keys[i]) for i in indexes]
+    return [minhash.h64(keys[i]) for i in indexes]
 
 
 def remove_repeats(

@@ -12,7 +12,6 @@ the folder the input file is in.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import time
@@ -49,7 +48,7 @@ def template_form(paragraph: str) -> str:
 
 
 def _h64(s: str) -> int:
-    return int.from_bytes(hashlib.blake2b(s.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+    return minhash.h64(s.encode("utf-8", "surrogatepass"))
 
 
 _WORD_RUN = re.compile(r"\w+")
@@ -116,7 +115,7 @@ def template_keys(paragraphs: Sequence[str]) -> list[int]:
     if made is None:
         return template_keys_reference(paragraphs)
     _, utf8, elsewhere = made
-    out = [_h64_bytes(f) for f in utf8]
+    out = [minhash.h64(f) for f in utf8]
     for i, f in zip(elsewhere, template_forms([paragraphs[i] for i in elsewhere]), strict=True):
         out[i] = _h64(f)
     return out
@@ -132,16 +131,12 @@ def keys_of_forms(paragraphs: Sequence[str], indexes: Sequence[int], page_forms:
     out = []
     for p, i in zip(paragraphs, indexes, strict=True):
         f = get(i)
-        out.append(_h64_bytes(f) if f is not None else _h64(template_form(p)))
+        out.append(minhash.h64(f) if f is not None else _h64(template_form(p)))
     return out
 
 
 def template_keys_reference(paragraphs: Sequence[str]) -> list[int]:
     return [_h64(f) for f in template_forms(paragraphs)]
-
-
-def _h64_bytes(b: bytes) -> int:
-    return int.from_bytes(hashlib.blake2b(b, digest_size=8).digest(), "little")
 
 
 def site_of(url: str | None, source: str) -> str:

@@ -132,15 +132,19 @@ def test_the_inputs_own_title_field():
     assert title.given_title("[1, 2]") is None
 
 
+# Two pages of the dataset tests: one whose headline the URL spells, one whose URL has no words.
+LIBRARY_ROW = {"id": "a", "url": URL, "text": "\n\n".join(["Council keeps Harbour Road library open", *BODY])}
+RAIL = ["Rail workers on the valley line will strike for two days next week after talks over pay "
+        "broke down on Friday evening, their union said.",
+        "The operator said it would run a reduced timetable with replacement buses between the "
+        "market town and the coast, and urged passengers to check before travelling."]
+RAIL_ROW = {"id": "b", "url": "https://gazette.example/a/1234.html", "text": "\n\n".join(RAIL)}
+
+
 def test_title_column_in_the_dataset(tmp_path):
     src = tmp_path / "in.jsonl"
     rows = [
-        {"id": "a", "url": URL, "text": "\n\n".join(["Council keeps Harbour Road library open", *BODY])},
-        {"id": "b", "url": "https://gazette.example/a/1234.html", "text": "\n\n".join([
-            "Rail workers on the valley line will strike for two days next week after talks over pay "
-            "broke down on Friday evening, their union said.",
-            "The operator said it would run a reduced timetable with replacement buses between the "
-            "market town and the coast, and urged passengers to check before travelling."])},
+        LIBRARY_ROW, RAIL_ROW,
         {"id": "c", "title": "Swimming pool reopens", "text": "\n\n".join([
             "The town's swimming pool reopened on Saturday after a six-month refurbishment that replaced "
             "its roof, its changing rooms and the boiler that heats the water.",
@@ -177,15 +181,10 @@ def test_a_removed_documents_row_names_the_title_that_goes_with_it(tmp_path):
     """The ``title`` row says the line moved to the title column; when the document itself is then
     removed (every body paragraph a copy of another document's, or the whole page a near copy), its
     document row says that the title goes too."""
-    rail = ("Rail workers on the valley line will strike for two days next week after talks over pay "
-            "broke down on Friday evening, their union said.")
     rows = [
-        {"id": "a", "url": URL, "text": "\n\n".join(["Council keeps Harbour Road library open", *BODY])},
-        {"id": "b", "url": "https://gazette.example/a/1234.html", "text": "\n\n".join([
-            rail, "The operator said it would run a reduced timetable with replacement buses between the "
-                  "market town and the coast, and urged passengers to check before travelling."])},
+        LIBRARY_ROW, RAIL_ROW,
         {"id": "e", "url": "https://other.example/2026/04/16/library-and-rail-news-in-brief/",
-         "text": "\n\n".join(["Library and rail news in brief", BODY[0], rail])},
+         "text": "\n\n".join(["Library and rail news in brief", BODY[0], RAIL[0]])},
         {"id": "f", "url": "https://other.example/2026/04/16/harbour-road-library-stays-open/",
          "text": "\n\n".join(["Harbour Road library stays open", *BODY])},
     ]
