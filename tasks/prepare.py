@@ -17,6 +17,8 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
+import pyarrow as pa
+
 from scrapewash import schemas
 from scrapewash.config import Config
 from scrapewash.records import Quarantined, Removal
@@ -37,6 +39,66 @@ def removal_row(r: Removal, *, source: str, url: str | None, run_id: str, proces
     if order is not None:
         row["order"] = order
     return row
+
+
+class RemovalColumns:
+    """A shard's removal rows gathered column by column, a document's rows at once, and written to
+    ``sink`` in row groups of about its ``row_group_bytes``: the same rows as :func:`removal_row`
+    makes (tested), without a dict per row and a look-up per row and column, which cost about a
+    tenth of the prepare stage on pages with many removals."""
+
+    FIELDS = ("doc_id", "paragraph_index", "text", "reason", "rule", "duplicate_of", "similarity", "part",
+              "n_paragraphs", "duplicate_of_paragraph", "detail")
+
+    def __init__(self, sink: ParquetSink, run_id: str, processed_at: datetime):
+        self.sink = sink
+        self.run_id = run_id
+        self.processed_at = processed_at
+        self._reset()
+
+    def _reset(self) -> None:
+        self._columns: list[list[Any]] = [[] for _ in self.FIELDS]
+        self._source: list[str] = []
+        self._url: list[str | None] = []
+        self._order: list[int] = []
+        self._bytes = 0
+
+    def add(self, removals: list[Removal], *, source: str, url: str | None, order: int) -> None:
+        """Buffer one document's removals (in their order)."""
+        n = len(removals)
+        if not n:
+            return
+        rows = [(r.doc_id, r.paragraph_index, r.text, r.reason, r.rule, r.duplicate_of, r.similarity, r.part,
+                 r.n_paragraphs, r.duplicate_of_paragraph, r.detail) for r in removals]
+        for column, values in zip(self._columns, zip(*rows, strict=True), strict=True):
+            column.extend(values)
+        self._source.extend([source] * n)
+        self._url.extend([url] * n)
+        self._order.extend([order] * n)
+        self._bytes += sum(map(len, self._columns[2][-n:])) + 200 * n
+        if self._bytes >= self.sink.row_group_bytes:
+            self.flush()
+
+    def table(self) -> pa.Table:
+        """The buffered rows as a table of the sink's schema."""
+        schema = self.sink.schema
+        n = len(self._order)
+        given = dict(zip(self.FIELDS, self._columns, strict=True))
+        given.update(source=self._source, url=self._url, order=self._order)
+        arrays = []
+        for f in schema:
+            if f.name == "run_id":
+                arrays.append(pa.repeat(pa.scalar(self.run_id, f.type), n))
+            elif f.name == "processed_at":
+                arrays.append(pa.repeat(pa.scalar(self.processed_at, f.type), n))
+            else:
+                arrays.append(pa.array(given[f.name], f.type))
+        return pa.Table.from_arrays(arrays, schema=schema)
+
+    def flush(self) -> None:
+        if self._order:
+            self.sink.write_table(self.table())
+        self._reset()
 
 
 def title_note(found: str | None) -> str:
@@ -81,6 +143,7 @@ def prepare_shard(shard: Shard, paths: RunPaths, config: Config, processed_at: d
     quarantine = _sink(paths, "quarantine", f"part-{shard.index:05d}.parquet", schemas.versioned("quarantine"),
                        config, intermediate=False)  # committed as it is
     with docs, removed, quarantine:
+        removal_rows = RemovalColumns(removed, run_id, processed_at)
         for rec in read_shard(shard, fields, config.read.max_document_chars):
             if isinstance(rec, Quarantined):
                 stats["quarantined"] += 1
@@ -94,24 +157,19 @@ def prepare_shard(shard: Shard, paths: RunPaths, config: Config, processed_at: d
             if doc.encoding_fixes:
                 stats["docs_with_fixes"] += 1
                 stats["encoding_fixes"].update(doc.encoding_fixes)
-            for r in doc.removals:
-                if r.part == "fragment":
-                    stats["removed_fragments"][r.reason] += 1
-                else:
-                    stats["removed_paragraphs"][r.reason] += 1
-                if r.rule:
-                    stats["rules"][r.rule] += 1
-                removed.add(removal_row(r, source=rec.source, url=rec.url, run_id=run_id,
-                                        processed_at=processed_at, order=rec.order), len(r.text) + 200)
+            if doc.removals:  # counted in C (Counter.update of a list)
+                stats["removed_paragraphs"].update([r.reason for r in doc.removals if r.part != "fragment"])
+                stats["removed_fragments"].update([r.reason for r in doc.removals if r.part == "fragment"])
+                stats["rules"].update([r.rule for r in doc.removals if r.rule])
+            removal_rows.add(doc.removals, source=rec.source, url=rec.url, order=rec.order)
             model_removed = [r for r in doc.removals if r.reason == "low_content"]
             removed_texts = [r.text for r in model_removed]
             if not doc.paragraphs:
                 why = ("no text in the input" if doc.n_input_paragraphs == 0
                        else f"all {doc.n_input_paragraphs} paragraphs were removed") + title_note(doc.title)
                 stats["removed_documents"]["empty_document"] += 1
-                removed.add(removal_row(
-                    Removal(rec.doc_id, None, "", "empty_document", "document", 0, detail=why),
-                    source=rec.source, url=rec.url, run_id=run_id, processed_at=processed_at, order=rec.order))
+                removal_rows.add([Removal(rec.doc_id, None, "", "empty_document", "document", 0, detail=why)],
+                                 source=rec.source, url=rec.url, order=rec.order)
                 continue
             stats["docs_staged"] += 1
             docs.add({
@@ -127,6 +185,7 @@ def prepare_shard(shard: Shard, paths: RunPaths, config: Config, processed_at: d
                 "n_removed_paragraphs": doc.n_removed_paragraphs, "encoding_fixes": doc.encoding_fixes,
                 "metadata": rec.metadata, "title": doc.title,
             }, sum(len(p) for p in doc.paragraphs) + len(doc.title or "") + 600)
+        removal_rows.flush()
     stats["seconds"] = time.perf_counter() - t0
     return _plain(stats)
 

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import assert_reconciles, read_dataset, run_flow
+from scrapewash import schemas
 from scrapewash.tasks.templates import find_templates, site_of, template_form, template_keys
 
 BODY = [
@@ -450,3 +451,57 @@ def test_signed_shard_rows_equal_their_per_document_definitions(tmp_path):
         assert row["pkeys"] == [x for keys in want_keys for x in keys]
         n_near += len(near)
     assert n_templates >= 40 and n_near >= 30
+
+
+def test_staged_removal_rows_are_one_row_per_removal_in_order(tmp_path):
+    """The prepare stage gathers a shard's removal rows column by column, a document at a time; they
+    are the rows ``removal_row`` makes of each document's removals, in the documents' order, with an
+    emptied document's own row after its paragraphs' rows, also when a small row-group size splits
+    them over several row groups."""
+    from datetime import datetime
+
+    from scrapewash.config import Config
+    from scrapewash.tasks import prepare
+    from scrapewash.tasks.clean import Cleaner
+    from scrapewash.tasks.read import Fields, plan_inputs, read_shard
+    from scrapewash.tasks.write import RunPaths
+
+    recs = []
+    for i in range(40):
+        text = "\n".join([_page(i % 4, f"item {i}"), "Leave a Reply", "Your email address will not be published.",
+                          BODY[i % 4], BODY[i % 4], "Share this:", "Facebook", "Twitter"])
+        if i % 9 == 4:  # nothing but boilerplate: the document goes too
+            text = "Leave a Reply\nYour email address will not be published.\nShare this:"
+        recs.append({"id": f"d{i}", "url": None if i % 5 == 0 else f"https://s{i % 2}.example/{i}", "text": text})
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    cfg = Config()
+    cfg.output.row_group_bytes = 4096
+    plan = plan_inputs([str(tmp_path / "in")], cfg.read.docs_per_shard, cfg.read.bytes_per_shard)
+    paths = RunPaths(tmp_path / "out", "r")
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    stats = prepare.prepare_shard(plan.shards[0], paths, cfg, now)
+    path = paths.staging / "premoved" / "shard-00000.parquet"
+    got = pq.read_table(path)
+    assert pq.ParquetFile(path).metadata.num_row_groups > 1
+    assert got.schema.equals(schemas.staged_removed_schema(), check_metadata=True)
+
+    want = []
+    cleaner = Cleaner(cfg)
+    fields = Fields(cfg.read.text_field, cfg.read.id_field, cfg.read.url_field)
+    for rec in read_shard(plan.shards[0], fields, cfg.read.max_document_chars):
+        doc = cleaner.clean(rec)
+        want += [prepare.removal_row(r, source=rec.source, url=rec.url, run_id="r", processed_at=now, order=rec.order)
+                 for r in doc.removals]
+        if not doc.paragraphs:
+            want.append({"doc_id": rec.doc_id, "part": "document", "reason": "empty_document", "order": rec.order})
+    rows = got.to_pylist()
+    assert len(rows) == len(want) == sum(stats["removed_paragraphs"].values()) + sum(
+        stats["removed_fragments"].values()) + stats["removed_documents"]["empty_document"]
+    assert stats["removed_documents"]["empty_document"] == 4
+    for row, w in zip(rows, want, strict=True):
+        if w.get("part") == "document":
+            assert {k: row[k] for k in w} == w
+            assert row["detail"].startswith("all 3 paragraphs were removed") and row["paragraph_index"] is None
+        else:
+            assert row == w
