@@ -69,6 +69,12 @@ def _order_range(prepared: Path) -> tuple[int | None, int | None]:
     return mm["min"].as_py(), mm["max"].as_py()
 
 
+# The prepared columns this stage reads (the word counts, key hashes and the removed lines' keys are
+# the other stages'): fewer lists made Python objects.
+_FINALIZE_COLUMNS = ["order", "doc_id", "url", "source", "input_position", "site", "paragraphs", "pindex", "tkeys",
+                     "n_removed_paragraphs", "encoding_fixes", "metadata", "title"]
+
+
 def finalize_shard(shard_index: int, paths: RunPaths, config: Config, decisions_path: Path,
                    processed_at: datetime, templates_path: Path | None = None,
                    paragraph_decisions_path: Path | None = None) -> dict[str, Any]:
@@ -108,7 +114,7 @@ def finalize_shard(shard_index: int, paths: RunPaths, config: Config, decisions_
                      o.compression_level, o.row_group_bytes) as iparas:
         pcols: tuple[list[int], list[str], list[int]] = ([], [], [])  # the paragraph index, by column
         if prepared.exists():
-            for batch in pq.ParquetFile(prepared).iter_batches(batch_size=2048):
+            for batch in pq.ParquetFile(prepared).iter_batches(batch_size=2048, columns=_FINALIZE_COLUMNS):
                 for rec in batch.to_pylist():
                     kept = _finalize_doc(rec, site_templates.get(rec["site"]), decisions.get(rec["order"]),
                                          para_dups, docs, remove, stats, run_id, processed_at,

@@ -605,12 +605,14 @@ def _from_record(
 
     ``raw`` is (the start of) the record as read, kept in quarantine rows.
     """
-    snippet = _snippet(raw) if raw is not None else None
+    def snippet() -> str | None:  # made only for a record that goes to quarantine
+        return _snippet(raw) if raw is not None else None
+
     what = "record" if f.kind != "csv" else "row"
     if not isinstance(rec, dict):
         return Quarantined(f.source, "not_an_object",
                            f"{what} is {_json_type(rec)}, not an object with a '{fields.text}' field",
-                           pos_label, None, snippet)
+                           pos_label, None, snippet())
     rid = rec.get(fields.id)
     doc_id = default_id if rid is None or rid == "" else valid_text(str(rid))
     text = rec.get(fields.text)
@@ -618,11 +620,11 @@ def _from_record(
         why = (f"{what} has no '{fields.text}' field" if fields.text not in rec
                else f"{what} has no value for '{fields.text}' (too few fields)" if f.kind == "csv"
                else f"field '{fields.text}' is null")
-        return Quarantined(f.source, "missing_text", why, pos_label, doc_id, snippet)
+        return Quarantined(f.source, "missing_text", why, pos_label, doc_id, snippet())
     if not isinstance(text, str):
         return Quarantined(f.source, "bad_text_type",
                            f"field '{fields.text}' is {_json_type(text)}, expected a string",
-                           pos_label, doc_id, snippet)
+                           pos_label, doc_id, snippet())
     if len(text) > max_chars:
         return Quarantined(f.source, "document_too_large",
                            f"text has {len(text):,} characters, more than {_limit_note(max_chars)}",
@@ -637,7 +639,7 @@ def _from_record(
     except RecursionError:
         return Quarantined(f.source, "malformed_json",
                            "the record's other fields are nested too deeply to be kept as metadata",
-                           pos_label, doc_id, snippet)
+                           pos_label, doc_id, snippet())
     return RawDocument(doc_id, text, f.source, pos_label, _order(f, position), valid_text(url) if url else None,
                        metadata, decode_fixes)
 
