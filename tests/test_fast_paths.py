@@ -267,6 +267,14 @@ def test_fast_paths_equal_their_references_on_the_dev_sets(path, every):
     assert n_lines > 10_000
 
 
+@settings(max_examples=800, deadline=None)
+@given(st.lists(st.one_of(_LINE, st.text(alphabet="ab \n\u2014\u201c\u2026\u00e9", max_size=12)), max_size=8))
+def test_page_forms_equal_each_paragraphs_form(paragraphs):
+    """The page folded in one pass gives each paragraph's own form, also for paragraphs that hold a
+    line break themselves (split_blocks' paragraphs do not)."""
+    assert boilerplate.page_forms(paragraphs) == [match_form(p) for p in paragraphs]
+
+
 def test_match_form_keeps_the_word_count():
     """Rules read a paragraph's word count off its match form: folding never adds or removes a space."""
     for k, v in boilerplate._FOLD.items():
