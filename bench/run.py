@@ -4,6 +4,7 @@
     python bench/run.py                          # 100 MB, 1 and 2 workers, datatrove alongside
     python bench/run.py --sizes 10 100 1000      # the scaling series
     python bench/run.py --sizes 10 --no-baseline --workers 1
+    python bench/run.py --baseline-repeat 3      # datatrove after each of the 3 rounds: a steadier ratio
 
 For each corpus size it reports, in one run:
 
@@ -22,7 +23,9 @@ For each corpus size it reports, in one run:
   time, the flow's own duration, seconds per stage (from the run summary), MB/s and documents/s,
   and peak memory of the whole process tree (RSS every 50 ms, PSS every 0.5 s);
 * **baseline**: the same corpus through datatrove's equivalent pipeline
-  (``bench/baseline_datatrove.py``), and the ratio.
+  (``bench/baseline_datatrove.py``), and the ratio; ``--baseline-repeat`` N runs it N times, each
+  right after one round of scrapewash's runs, and reports the median run and the median of the
+  rounds' ratios (a pair is run minutes apart, so a slow spell weighs on both sides of its ratio).
 
 Results go to ``--json`` (default ``bench/results/speed.json``) and a markdown table on stdout.
 """
@@ -244,6 +247,23 @@ def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return med
 
 
+def _median_baseline(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The datatrove run with the median time, with every run's time and the highest memory peak."""
+    ordered = sorted(runs, key=lambda b: b["total_seconds"])
+    med = dict(ordered[len(ordered) // 2])
+    med["runs"] = len(runs)
+    med["total_seconds_all"] = [b["total_seconds"] for b in runs]
+    med["peak_rss_mb"] = max(b["peak_rss_mb"] for b in runs)
+    return med
+
+
+def paired_ratios(ours: list[dict[str, Any]], theirs: list[dict[str, Any]]) -> list[float]:
+    """Throughput ratio of each round: scrapewash's one-worker flow against the datatrove run made
+    right after it on the same corpus (rounds without a datatrove run have none). A pair is run
+    minutes apart, so a slow spell of the machine weighs on both sides of its ratio."""
+    return [b["total_seconds"] / e["flow_seconds"] for e, b in zip(ours, theirs, strict=False)]
+
+
 def baseline(path: Path, work: Path, workers: int) -> dict[str, Any]:
     import baseline_datatrove
 
@@ -277,8 +297,11 @@ def _table(results: dict[str, Any]) -> str:
                         f"{e['mb_per_s_flow']} | {e['mb_per_s_wall']} | {e['docs_per_s_flow']} | "
                         f"{e['peak_rss_tree_mb']} / {e['peak_rss_largest_process_mb']} | {e['documents_out']} |")
         for b in r.get("datatrove", []):
+            spread = ""
+            if b.get("runs", 1) > 1:
+                spread = f" (median of {b['runs']}: {', '.join(f'{x:.2f}' for x in sorted(b['total_seconds_all']))})"
             rows.append(f"| datatrove {b.get('datatrove_version', '')} | {b['workers']} | {b['total_seconds']:.2f} | "
-                        f"{b['total_seconds']:.2f} | {b['mb_per_s']:.2f} | {b['mb_per_s']:.2f} | {b['docs_per_s']:.1f} | "
+                        f"{b['total_seconds']:.2f}{spread} | {b['mb_per_s']:.2f} | {b['mb_per_s']:.2f} | {b['docs_per_s']:.1f} | "
                         f"{b['peak_rss_mb']} | {b['docs_out']} |")
         for k, v in r.get("ratios", {}).items():
             rows.append(f"\n{k}: **{v}**")
@@ -300,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-stages", action="store_true", help="leave the stage-by-stage timing out")
     ap.add_argument("--repeat", type=int, default=3,
                     help="end-to-end runs per worker count (the median is reported; this machine's speed varies)")
+    ap.add_argument("--baseline-repeat", type=int, default=1,
+                    help="datatrove runs, each right after one round of scrapewash runs (the median is "
+                         "reported, and the median of each round's ratio)")
     ap.add_argument("--json", type=Path, default=HERE / "results" / "speed.json")
     a = ap.parse_args(argv)
     results: dict[str, Any] = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
@@ -315,12 +341,17 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tempfile.mkdtemp(prefix="scrapewash-bench-"))
         try:
             runs: dict[int, list[dict[str, Any]]] = {w: [] for w in a.workers}
-            for _ in range(a.repeat):  # interleaved, so that a slow spell of the machine hits every setting
-                for w in a.workers:
-                    runs[w].append(end_to_end(path, info, work, w, a.runner))
+            base_runs: list[dict[str, Any]] = []
+            n_base = 0 if a.no_baseline else max(a.baseline_repeat, 1)
+            for k in range(max(a.repeat, n_base)):  # interleaved, so that a slow spell hits every setting
+                if k < a.repeat:
+                    for w in a.workers:
+                        runs[w].append(end_to_end(path, info, work, w, a.runner))
+                if k < n_base:  # right after this round's runs
+                    base_runs.append(baseline(path, work, 1))
             r["scrapewash"] = [_median_run(runs[w]) for w in a.workers]
-            if not a.no_baseline:
-                r["datatrove"] = [baseline(path, work, 1)]
+            if base_runs:
+                r["datatrove"] = [_median_baseline(base_runs)]
         finally:
             shutil.rmtree(work, ignore_errors=True)
         one = next((e for e in r["scrapewash"] if e["workers"] == 1), None)
@@ -331,6 +362,10 @@ def main(argv: list[str] | None = None) -> int:
                 one["mb_per_s_flow"] / b["mb_per_s"], 1)
             ratios["scrapewash (1 worker, wall incl. Prefect start) / datatrove throughput"] = round(
                 one["mb_per_s_wall"] / b["mb_per_s"], 1)
+            pairs = paired_ratios(runs[1], base_runs)
+            ratios[f"scrapewash (1 worker, flow) / datatrove run right after it, median of {len(pairs)} rounds"] = \
+                round(statistics.median(pairs), 1)
+            b["round_ratios"] = [round(x, 1) for x in pairs]
         for e in r["scrapewash"]:
             if one and e["workers"] > 1:
                 ratios[f"{e['workers']} workers / 1 worker (flow)"] = round(e["mb_per_s_flow"] / one["mb_per_s_flow"], 2)

@@ -76,6 +76,18 @@ def test_repeated_runs_report_the_median_and_the_highest_memory():
     assert med["peak_rss_tree_mb"] == 1000.0 and med["peak_pss_tree_mb"] is None
 
 
+def test_datatrove_runs_pair_with_the_round_before_them():
+    """--baseline-repeat: each datatrove run is compared with the one-worker run of its own round;
+    the reported datatrove run is the median one, with every time and the highest memory peak."""
+    run = _load("run")
+    ours = [{"flow_seconds": s} for s in (30.0, 40.0, 33.0)]
+    theirs = [{"total_seconds": t, "peak_rss_mb": m} for t, m in ((360.0, 500.0), (440.0, 520.0))]
+    assert run.paired_ratios(ours, theirs) == [12.0, 11.0]  # the third round had no datatrove run
+    med = run._median_baseline(theirs + [{"total_seconds": 400.0, "peak_rss_mb": 510.0}])
+    assert med["total_seconds"] == 400.0 and med["runs"] == 3
+    assert med["total_seconds_all"] == [360.0, 440.0, 400.0] and med["peak_rss_mb"] == 520.0
+
+
 def test_reference_inputs_cover_every_aeb_page(tmp_path):
     """bench/quality.py --references: each extractor's output (plain or wrapped in "output") becomes one
     eval input row per scrapinghub-aeb page, with the gold's id and URL."""
