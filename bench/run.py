@@ -235,26 +235,27 @@ def end_to_end(path: Path, info: dict, work: Path, workers: int, runner: str = "
     return res
 
 
-def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The run with the median flow time, with every run's flow time and the highest memory peak."""
-    ordered = sorted(runs, key=lambda e: e["flow_seconds"])
+def _median(runs: list[dict[str, Any]], seconds: str, memory: tuple[str, ...]) -> dict[str, Any]:
+    """The run with the median ``seconds``, with every run's ``seconds`` (as ``<seconds>_all``) and
+    the highest of each ``memory`` peak (None where no run measured it)."""
+    ordered = sorted(runs, key=lambda e: e[seconds])
     med = dict(ordered[len(ordered) // 2])
     med["runs"] = len(runs)
-    med["flow_seconds_all"] = [e["flow_seconds"] for e in runs]
-    for k in ("peak_rss_tree_mb", "peak_pss_tree_mb", "peak_rss_largest_process_mb"):
+    med[f"{seconds}_all"] = [e[seconds] for e in runs]
+    for k in memory:
         vals = [e[k] for e in runs if e.get(k) is not None]
         med[k] = max(vals) if vals else None
     return med
 
 
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Our run with the median flow time, with every run's flow time and the highest memory peaks."""
+    return _median(runs, "flow_seconds", ("peak_rss_tree_mb", "peak_pss_tree_mb", "peak_rss_largest_process_mb"))
+
+
 def _median_baseline(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The datatrove run with the median time, with every run's time and the highest memory peak."""
-    ordered = sorted(runs, key=lambda b: b["total_seconds"])
-    med = dict(ordered[len(ordered) // 2])
-    med["runs"] = len(runs)
-    med["total_seconds_all"] = [b["total_seconds"] for b in runs]
-    med["peak_rss_mb"] = max(b["peak_rss_mb"] for b in runs)
-    return med
+    return _median(runs, "total_seconds", ("peak_rss_mb",))
 
 
 def paired_ratios(ours: list[dict[str, Any]], theirs: list[dict[str, Any]]) -> list[float]:

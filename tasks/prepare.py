@@ -28,15 +28,17 @@ from scrapewash.tasks.clean import Cleaner
 from scrapewash.tasks.read import Fields, Shard, read_shard
 from scrapewash.tasks.write import INTERMEDIATE_COMPRESSION, INTERMEDIATE_LEVEL, ParquetSink, RunPaths
 
+#: The columns of a removal row that are the :class:`Removal`'s own fields (the rest say where the
+#: document came from and which run removed it).
+REMOVAL_FIELDS = ("doc_id", "paragraph_index", "text", "reason", "rule", "duplicate_of", "similarity", "part",
+                  "n_paragraphs", "duplicate_of_paragraph", "detail")
+_fields_of = operator.attrgetter(*REMOVAL_FIELDS)  # a removal's REMOVAL_FIELDS as a tuple, in C
+
 
 def removal_row(r: Removal, *, source: str, url: str | None, run_id: str, processed_at: datetime,
                 order: int | None = None) -> dict[str, Any]:
-    row = {
-        "doc_id": r.doc_id, "paragraph_index": r.paragraph_index, "text": r.text, "reason": r.reason,
-        "rule": r.rule, "duplicate_of": r.duplicate_of, "similarity": r.similarity, "run_id": run_id,
-        "part": r.part, "n_paragraphs": r.n_paragraphs, "duplicate_of_paragraph": r.duplicate_of_paragraph,
-        "detail": r.detail, "source": source, "url": url, "processed_at": processed_at,
-    }
+    row = dict(zip(REMOVAL_FIELDS, _fields_of(r), strict=True))
+    row.update(run_id=run_id, source=source, url=url, processed_at=processed_at)
     if order is not None:
         row["order"] = order
     return row
@@ -48,10 +50,7 @@ class RemovalColumns:
     makes (tested), without a dict per row and a look-up per row and column, which cost about a
     tenth of the prepare stage on pages with many removals."""
 
-    FIELDS = ("doc_id", "paragraph_index", "text", "reason", "rule", "duplicate_of", "similarity", "part",
-              "n_paragraphs", "duplicate_of_paragraph", "detail")
-    _fields_of = operator.attrgetter(*FIELDS)  # a removal's FIELDS as a tuple, in C
-    _TEXT = FIELDS.index("text")
+    _TEXT = REMOVAL_FIELDS.index("text")
 
     def __init__(self, sink: ParquetSink, run_id: str, processed_at: datetime):
         self.sink = sink
@@ -60,7 +59,7 @@ class RemovalColumns:
         self._reset()
 
     def _reset(self) -> None:
-        self._columns: list[list[Any]] = [[] for _ in self.FIELDS]
+        self._columns: list[list[Any]] = [[] for _ in REMOVAL_FIELDS]
         self._source: list[str] = []
         self._url: list[str | None] = []
         self._order: list[int] = []
@@ -71,7 +70,7 @@ class RemovalColumns:
         n = len(removals)
         if not n:
             return
-        for column, values in zip(self._columns, zip(*map(self._fields_of, removals), strict=True), strict=True):
+        for column, values in zip(self._columns, zip(*map(_fields_of, removals), strict=True), strict=True):
             column.extend(values)
         self._source.extend([source] * n)
         self._url.extend([url] * n)
@@ -84,7 +83,7 @@ class RemovalColumns:
         """The buffered rows as a table of the sink's schema."""
         schema = self.sink.schema
         n = len(self._order)
-        given = dict(zip(self.FIELDS, self._columns, strict=True))
+        given = dict(zip(REMOVAL_FIELDS, self._columns, strict=True))
         given.update(source=self._source, url=self._url, order=self._order)
         arrays = []
         for f in schema:
