@@ -165,7 +165,7 @@ def _run_params(params, runner=None, early=None) -> dict[str, Any]:
 
     runner = runner or make_task_runner("auto", params.config.workers)
     if early is not None:  # the temporary server is still coming up: get the workers ready meanwhile
-        start_workers_early(runner)
+        start_workers_early(runner, params.config)
     early_server.adopt(early)
     return clean_corpus.with_options(task_runner=runner)(params=params)
 
