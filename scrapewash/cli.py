@@ -161,12 +161,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _run_params(params, runner=None, early=None) -> dict[str, Any]:
     from scrapewash import early_server
     from scrapewash.flows.clean_corpus import clean_corpus
-    from scrapewash.flows.runners import make_task_runner, start_workers_early
+    from scrapewash.flows.runners import freeze_heap, make_task_runner, start_workers_early
 
     runner = runner or make_task_runner("auto", params.config.workers)
     if early is not None:  # the temporary server is still coming up: get the workers ready meanwhile
         start_workers_early(runner, params.config)
     early_server.adopt(early)
+    freeze_heap()  # this process's own: the flow run's shard tasks run here with the threads runner
     return clean_corpus.with_options(task_runner=runner)(params=params)
 
 

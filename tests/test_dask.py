@@ -147,13 +147,48 @@ def test_process_runner_matches_threads_and_runs_the_work_in_its_processes(tmp_p
     monkeypatch.setattr("scrapewash.flows.clean_corpus.offload", recording)
     before = _children()
     runner = make_task_runner("auto", workers=2)
-    assert type(runner).__name__ == "ScrapewashProcessTaskRunner" and runner._max_workers == 2
+    assert type(runner).__name__ == "ScrapewashProcessTaskRunner" and runner.processes == 2
     counts = run_flow([SAMPLES], tmp_path / "p", task_runner=runner, **SMALL_SHARDS)
     assert_same_output(tmp_path / "p", counts, thread_run)
     assert_task_runs_reported(tmp_path / "p", counts)
     assert len(where) == 3 * counts["shards"] + 3  # prepare, sign, finalize per shard; 3 corpus stages
     assert os.getpid() not in where and 1 <= len(set(where)) <= 2
     assert runners.offload(os.getpid) == os.getpid()  # outside a flow run: in this process
+    assert_no_new_processes(before)
+
+
+def test_each_worker_process_has_the_next_task_queued_behind_the_one_it_runs():
+    """With one worker process and two task runs, the second task's work is handed to the pool while
+    the first's still runs (so the process goes straight on to it, not after Prefect has recorded
+    the first task's end and the second's start), and the two run one after the other there."""
+    import gc
+
+    from prefect import flow, task
+
+    from scrapewash.flows import runners
+
+    @task(name="queued-work")
+    def sleep_in_worker(seconds: float) -> tuple[float, float]:
+        handed = time.monotonic()
+        runners.offload(time.sleep, seconds)
+        return handed, time.monotonic()
+
+    @flow(name="queued-work")
+    def two_tasks() -> list[tuple[float, float]]:
+        futures = [sleep_in_worker.submit(1.0) for _ in range(2)]
+        return [f.result() for f in futures]
+
+    before = _children()
+    runner = make_task_runner("processes", workers=1)
+    (a_handed, a_back), (b_handed, b_back) = sorted(two_tasks.with_options(task_runner=runner)())
+    assert b_handed < a_back - 0.5  # handed over while the first task's work still ran
+    assert b_back - a_back > 0.9  # and done after it, by the one process
+    # the worker process left the objects it loaded at start out of the collector's passes
+    pool = runners._spawn_pool(1)
+    try:
+        assert pool.submit(gc.get_freeze_count).result() > 10_000
+    finally:
+        pool.shutdown()
     assert_no_new_processes(before)
 
 
@@ -241,7 +276,8 @@ def test_make_task_runner_choices_and_errors():
     threads = make_task_runner("threads", workers=3)
     assert isinstance(threads, ThreadPoolTaskRunner) and threads._max_workers == 3
     processes = make_task_runner("processes", workers=3)
-    assert type(processes).__name__ == "ScrapewashProcessTaskRunner" and processes._max_workers == 3
+    assert type(processes).__name__ == "ScrapewashProcessTaskRunner" and processes.processes == 3
+    assert processes._max_workers == 6 and processes.duplicate().processes == 3  # a task queued behind each
     # auto: a thread for one worker, processes for more, Dask given a scheduler
     assert type(make_task_runner("auto", workers=1)) is ThreadPoolTaskRunner
     assert type(make_task_runner(workers=4)).__name__ == "ScrapewashProcessTaskRunner"
@@ -267,7 +303,7 @@ def test_runner_from_env(monkeypatch):
     monkeypatch.setenv("SCRAPEWASH_WORKERS", "5")
     assert runner_from_env().cluster_kwargs["n_workers"] == 5
     monkeypatch.delenv("SCRAPEWASH_RUNNER")
-    assert runner_from_env()._max_workers == 5
+    assert runner_from_env().processes == 5
     assert type(runner_from_env()).__name__ == "ScrapewashProcessTaskRunner"
     monkeypatch.setenv("SCRAPEWASH_DASK_ADDRESS", "tcp://10.0.0.5:8786")
     assert runner_from_env().address == "tcp://10.0.0.5:8786"
