@@ -341,8 +341,7 @@ def clean_corpus(params: RunParameters) -> dict[str, Any]:
                 for rec in plan.quarantined:
                     logger.warning("quarantined %s: %s", rec.source, rec.error)
                     q.add(prepare.quarantine_row(rec, run_id, started))
-        rules = boilerplate.load_rules(config.boilerplate.packs, config.boilerplate.disable_rules,
-                                       config.boilerplate.extra_rule_dirs)
+        rules = boilerplate.rules_for(config.boilerplate)
         c = config.content
         line_model = content.model_info(c.model, c.threshold) if c.enabled else None
         lap("plan")

@@ -165,6 +165,7 @@ def _start_worker() -> None:
     freeze_heap()
 
 
+TASKS_PER_PROCESS = 2  # task runs in flight per worker process of the processes runner: one runs, one waits
 _EARLY_POOLS: dict[int, Any] = {}  # worker pools started before their flow run, by number of workers
 _EARLY_LOCK = threading.Lock()
 
@@ -201,8 +202,7 @@ def start_workers_early(runner: Any, config: Any = None) -> None:
             try:
                 from scrapewash.tasks import boilerplate
 
-                b = config.boilerplate
-                boilerplate.load_rules(b.packs, b.disable_rules, b.extra_rule_dirs)
+                boilerplate.rules_for(config.boilerplate)
             except Exception:  # noqa: BLE001 - the flow run loads them again and reports the problem
                 pass
     elif isinstance(runner, ThreadPoolTaskRunner):
@@ -221,9 +221,9 @@ def _build_process_task_runner_class() -> type:
 
     class ScrapewashProcessTaskRunner(ThreadPoolTaskRunner):
         """A pool of ``max_workers`` worker processes for the tasks' work (:func:`offload`), and
-        Prefect's thread pool, of twice as many threads, for the task runs. The processes start with
-        the flow run (``spawn``: the flow's process has threads) and load the cleaning stages once
-        each (:func:`warm_up`).
+        Prefect's thread pool, of ``TASKS_PER_PROCESS`` times as many threads, for the task runs.
+        The processes start with the flow run (``spawn``: the flow's process has threads) and load
+        the cleaning stages once each (:func:`warm_up`).
 
         Each process has a second task's work queued behind the one it runs: between two task runs
         Prefect records the first one's end and the next one's start (tens of milliseconds), and
@@ -234,7 +234,7 @@ def _build_process_task_runner_class() -> type:
         def __init__(self, max_workers: int | None = None):
             super().__init__(max_workers)
             self.processes = self._max_workers
-            self._max_workers = self.processes * 2
+            self._max_workers = self.processes * TASKS_PER_PROCESS
 
         def duplicate(self):  # type: ignore[no-untyped-def]
             return type(self)(max_workers=self.processes)

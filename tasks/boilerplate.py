@@ -22,11 +22,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
 
 from scrapewash.records import Removal
+
+if TYPE_CHECKING:
+    from scrapewash.config import BoilerplateConfig
 
 RULES_DIR = Path(__file__).with_name("rules")
 DEFAULT_MAX_WORDS = 30
@@ -807,6 +811,12 @@ def load_rules(packs: Sequence[str] | None = None, disabled: Sequence[str] = (),
     it, and with it the compiled prefilters and the cache of recent verdicts."""
     files = _fingerprint(tuple(extra_dirs))
     return _rule_set(files, None if packs is None else tuple(packs), tuple(disabled), edge, min_rest_words)
+
+
+def rules_for(b: BoilerplateConfig) -> RuleSet:
+    """The rule set of a configuration's ``[boilerplate]`` section (whether or not it is enabled):
+    the one the cleaner applies, and whose pack versions a run records."""
+    return load_rules(b.packs, b.disable_rules, b.extra_rule_dirs, b.edge_paragraphs, b.min_rest_words)
 
 
 @lru_cache(maxsize=8)

@@ -16,11 +16,7 @@ class Cleaner:
     def __init__(self, config: Config):
         self.config = config
         b = config.boilerplate
-        self.rules = (
-            boilerplate.load_rules(b.packs, b.disable_rules, b.extra_rule_dirs, b.edge_paragraphs,
-                                   b.min_rest_words)
-            if b.enabled else None
-        )
+        self.rules = boilerplate.rules_for(b) if b.enabled else None
         c = config.content
         self.model = content.load_model(c.model) if c.enabled else None
         self.threshold = (c.threshold if c.threshold is not None
