@@ -4,9 +4,10 @@ plan → prepare shards → find site templates → sign shards → find near-du
 find duplicate paragraphs → finalize shards → commit.
 
 The flow only orchestrates. Each stage is a plain function in ``tasks/``
-(``prepare.prepare_shard``, ``templates.find_templates``, ``sign.sign_shard``,
-``dedup.find_duplicates``, ``dedup.find_duplicate_paragraphs``, ``finalize.finalize_shard``,
-``write.commit``) wrapped here as a Prefect task;
+(``prepare.prepare_shard``, ``templates.find_templates``, ``sign.sign_shards``,
+``dedup.find_duplicates``, ``dedup.find_duplicate_paragraphs``, ``finalize.finalize_shards``,
+``write.commit``) wrapped here as a Prefect task (one per shard, or per batch of shards for the
+short sign and finalize stages);
 tasks receive and return shard descriptions, paths and small dicts of counts,
 never documents.
 """
@@ -29,12 +30,13 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
 from prefect.futures import PrefectFuture, as_completed, wait
 from prefect.runtime import deployment, flow_run
 
 from scrapewash import __version__, schemas
 from scrapewash.config import Config, ParagraphDedupConfig, RunParameters
-from scrapewash.flows.runners import offload, runner_from_env
+from scrapewash.flows.runners import offload, parallel_slots, runner_from_env
 from scrapewash.tasks import boilerplate, content, dedup, finalize, index, prepare, sign, templates, write
 from scrapewash.tasks.read import Plan, Shard, plan_inputs
 from scrapewash.tasks.write import RunPaths
@@ -62,9 +64,10 @@ def find_templates_task(prepared: list[str], config: Config, out: str, stats_out
                    Path(index_root) if index_root else None, exclude)
 
 
-@task(name="sign-shard", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
-def sign_shard_task(shard_index: int, paths: RunPaths, config: Config, templates_path: str) -> dict[str, Any]:
-    return offload(sign.sign_shard, shard_index, paths, config, Path(templates_path))
+@task(name="sign-shards", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+def sign_shards_task(shard_indexes: list[int], paths: RunPaths, config: Config,
+                     templates_path: str) -> list[dict[str, Any]]:
+    return offload(sign.sign_shards, shard_indexes, paths, config, Path(templates_path))
 
 
 @task(name="find-duplicates", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
@@ -82,10 +85,11 @@ def find_duplicate_paragraphs_task(signed: list[str], prepared: list[str], decis
                    Path(decisions), Path(out), cfg, Path(index_root) if index_root else None, exclude)
 
 
-@task(name="finalize-shard", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
-def finalize_shard_task(shard_index: int, paths: RunPaths, config: Config, decisions: str,
-                        processed_at: datetime, templates_path: str, paragraph_decisions: str) -> dict[str, Any]:
-    return offload(finalize.finalize_shard, shard_index, paths, config, Path(decisions), processed_at,
+@task(name="finalize-shards", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+def finalize_shards_task(shard_indexes: list[int], paths: RunPaths, config: Config, decisions: str,
+                         processed_at: datetime, templates_path: str,
+                         paragraph_decisions: str) -> list[dict[str, Any]]:
+    return offload(finalize.finalize_shards, shard_indexes, paths, config, Path(decisions), processed_at,
                    Path(templates_path), Path(paragraph_decisions))
 
 
@@ -165,6 +169,42 @@ def _results(futures: list[PrefectFuture], what: str, progress: Progress | None 
         raise ShardFailed(f"{len(failures)} of {len(futures)} {what} tasks failed; nothing was committed. "
                           + " | ".join(failures[:5]))
     return results
+
+
+# The sign and finalize stages take a tenth of a second per shard of a few MB: as one task run per
+# shard, Prefect's own work for each run (recording its states, its logs and its events, in the
+# flow's process and in the API server) takes a fifth of the two cores' time those stages have. They
+# run as a few task runs per worker instead, each for a batch of shards.
+BATCHES_PER_SLOT = 2
+MAX_BATCH_BYTES = 256_000_000  # of input per batch: bounds a retry's work and the progress bar's steps
+
+
+def short_task_batches(shards: list[Shard], slots: int | None) -> list[list[Shard]]:
+    """The shards in batches for the short per-shard stages: ``BATCHES_PER_SLOT`` batches per task
+    the runner runs at once (``slots``), more when batches would cover more than ``MAX_BATCH_BYTES``
+    of input on average; one shard per batch when the runner's size is not known."""
+    if slots is None:
+        return [[s] for s in sorted(shards, key=lambda s: (-s.size_bytes, s.index))]
+    total = sum(s.size_bytes for s in shards)
+    return deal(shards, max(BATCHES_PER_SLOT * slots, -(-total // MAX_BATCH_BYTES)))
+
+
+def deal(shards: list[Shard], n: int) -> list[list[Shard]]:
+    """The shards dealt into at most ``n`` batches of about equal bytes (each shard, largest first,
+    to the lightest batch); each batch in plan order, the heaviest batch first."""
+    n = max(1, min(n, len(shards)))
+    bins: list[list[Shard]] = [[] for _ in range(n)]
+    load = [0] * n
+    for s in sorted(shards, key=lambda s: (-s.size_bytes, s.index)):
+        i = min(range(n), key=lambda j: (load[j], j))
+        bins[i].append(s)
+        load[i] += s.size_bytes
+    heavy_first = sorted(range(n), key=lambda j: (-load[j], j))
+    return [sorted(bins[j], key=lambda s: s.index) for j in heavy_first if bins[j]]
+
+
+def _batch_name(stage: str, batch: list[Shard]) -> str:
+    return f"{stage} {batch[0].label}" + (f" and {len(batch) - 1} more" if len(batch) > 1 else "")
 
 
 def _in_plan_order(shards: list[Shard], results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -366,8 +406,9 @@ def clean_corpus(params: RunParameters) -> dict[str, Any]:
         lap("templates")
         logger.info("site templates: %d template paragraphs on %d sites", tpl["template_keys"],
                     tpl["sites_with_templates"])
-        _results([sign_shard_task.with_options(task_run_name=f"sign {s.label}")
-                  .submit(s.index, paths, config, templates_path) for s in big_first], "sign-shard",
+        batches = short_task_batches(plan.shards, parallel_slots(FlowRunContext.get().task_runner))
+        _results([sign_shards_task.with_options(task_run_name=_batch_name("sign", b))
+                  .submit([s.index for s in b], paths, config, templates_path) for b in batches], "sign-shards",
                  progress, "sign")
         lap("sign")
         signed = sorted(str(p) for p in (paths.staging / "signed").glob("shard-*.parquet"))
@@ -392,10 +433,11 @@ def clean_corpus(params: RunParameters) -> dict[str, Any]:
         progress.advance("paragraphs")
         lap("paragraphs")
         dup["templates"] = tpl
-        fin = _in_plan_order(big_first, _results(
-            [finalize_shard_task.with_options(task_run_name=f"finalize {s.label}")
-             .submit(s.index, paths, config, decisions, started, templates_path, paragraph_decisions)
-             for s in big_first], "finalize-shard", progress, "finalize"))
+        fin_batches = _results(
+            [finalize_shards_task.with_options(task_run_name=_batch_name("finalize", b))
+             .submit([s.index for s in b], paths, config, decisions, started, templates_path, paragraph_decisions)
+             for b in batches], "finalize-shards", progress, "finalize")
+        fin = _in_plan_order([s for b in batches for s in b], [r for rs in fin_batches for r in rs])
         lap("finalize")
 
         seconds = time.perf_counter() - t0

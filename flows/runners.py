@@ -24,6 +24,7 @@ its task runs there; :class:`ScrapewashDaskTaskRunner` sends the flow run's serv
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -125,6 +126,22 @@ def offload(fn: Callable[..., T], *args: Any) -> T:
     runner = getattr(ctx, "task_runner", None) if ctx is not None else None
     run = getattr(runner, "run_in_process", None)
     return run(fn, *args) if run is not None else fn(*args)
+
+
+def parallel_slots(runner: Any) -> int | None:
+    """How many task runs ``runner`` works on at the same time: its worker processes, its threads, or
+    the threads of its Dask cluster's workers; None when it cannot tell."""
+    processes = getattr(runner, "processes", None)
+    if isinstance(processes, int):
+        return processes
+    client = getattr(runner, "_client", None)
+    if client is not None:
+        try:
+            return sum(int(w.get("nthreads", 1)) for w in client.scheduler_info()["workers"].values()) or None
+        except Exception:  # noqa: BLE001 - a cluster that does not say is run one shard per task
+            return None
+    threads = getattr(runner, "_max_workers", None)
+    return threads if isinstance(threads, int) and 0 < threads < sys.maxsize else None
 
 
 def warm_up() -> None:

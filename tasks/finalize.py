@@ -75,6 +75,14 @@ _FINALIZE_COLUMNS = ["order", "doc_id", "url", "source", "input_position", "site
                      "n_removed_paragraphs", "encoding_fixes", "metadata", "title"]
 
 
+def finalize_shards(shard_indexes: list[int], paths: RunPaths, config: Config, decisions_path: Path,
+                    processed_at: datetime, templates_path: Path | None = None,
+                    paragraph_decisions_path: Path | None = None) -> list[dict[str, Any]]:
+    """:func:`finalize_shard` of each shard in turn (one task for several short ones)."""
+    return [finalize_shard(i, paths, config, decisions_path, processed_at, templates_path, paragraph_decisions_path)
+            for i in shard_indexes]
+
+
 def finalize_shard(shard_index: int, paths: RunPaths, config: Config, decisions_path: Path,
                    processed_at: datetime, templates_path: Path | None = None,
                    paragraph_decisions_path: Path | None = None) -> dict[str, Any]:

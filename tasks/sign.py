@@ -73,6 +73,12 @@ def sign_shard(shard_index: int, paths: RunPaths, config: Config, templates_path
     return stats
 
 
+def sign_shards(shard_indexes: list[int], paths: RunPaths, config: Config,
+                templates_path: Path) -> list[dict[str, Any]]:
+    """:func:`sign_shard` of each shard in turn (one task for several short ones)."""
+    return [sign_shard(i, paths, config, templates_path) for i in shard_indexes]
+
+
 def sign_batch(c: dict[str, list[Any]], site_templates: dict[str, dict[int, int]], config: Config,
                stats: dict[str, Any]) -> pa.Table:
     """The signed rows of a batch of prepared documents (``c``: their columns as lists), computed

@@ -21,8 +21,17 @@ psutil = pytest.importorskip("psutil")
 VOLATILE = ("run_id", "processed_at")
 TIMING = ("run_id", "output", "duration_s", "mb_per_s", "docs_per_s")
 SMALL_SHARDS = {"read": {"docs_per_shard": 2, "bytes_per_shard": 4096}}
-SHARD_TASKS = {"prepare_shard_task": "prepare-shard", "sign_shard_task": "sign-shard",
-               "finalize_shard_task": "finalize-shard"}
+SHARD_TASKS = {"prepare_shard_task": "prepare-shard", "sign_shards_task": "sign-shards",
+               "finalize_shards_task": "finalize-shards"}
+
+
+def batches(counts: dict, slots: int = 2) -> int:
+    """Task runs of the sign and finalize stages: two batches of shards per worker."""
+    return min(counts["shards"], 2 * slots)
+
+
+def tasks_per_stage(counts: dict) -> dict[str, int]:
+    return {"prepare": counts["shards"], "sign": batches(counts), "finalize": batches(counts)}
 
 
 def _rows(out: Path, name: str) -> list[dict]:
@@ -94,13 +103,13 @@ def assert_task_runs_reported(out: Path, counts: dict) -> None:
             runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
         by_stage = {stage: [r for r in runs if r.name.startswith(f"{stage} ")]
                     for stage in ("prepare", "sign", "finalize")}
-        done = all(len(rs) == counts["shards"] and all(r.state_type.value == "COMPLETED" for r in rs)
-                   for rs in by_stage.values())
+        done = all(len(rs) == tasks_per_stage(counts)[stage] and all(r.state_type.value == "COMPLETED" for r in rs)
+                   for stage, rs in by_stage.items())
         if done or time.monotonic() > deadline:
             break
         time.sleep(0.5)
     for stage, stage_runs in by_stage.items():
-        assert len(stage_runs) == counts["shards"], stage
+        assert len(stage_runs) == tasks_per_stage(counts)[stage], stage
         assert all(r.state_type.value == "COMPLETED" for r in stage_runs), stage
 
 
@@ -151,7 +160,8 @@ def test_process_runner_matches_threads_and_runs_the_work_in_its_processes(tmp_p
     counts = run_flow([SAMPLES], tmp_path / "p", task_runner=runner, **SMALL_SHARDS)
     assert_same_output(tmp_path / "p", counts, thread_run)
     assert_task_runs_reported(tmp_path / "p", counts)
-    assert len(where) == 3 * counts["shards"] + 3  # prepare, sign, finalize per shard; 3 corpus stages
+    # prepare per shard, sign and finalize per batch of shards; 3 corpus stages
+    assert len(where) == counts["shards"] + 2 * batches(counts) + 3
     assert os.getpid() not in where and 1 <= len(set(where)) <= 2
     assert runners.offload(os.getpid) == os.getpid()  # outside a flow run: in this process
     assert_no_new_processes(before)
@@ -213,7 +223,7 @@ def test_workers_started_before_the_flow_run_do_its_work(tmp_path, thread_run, m
     counts = run_flow([SAMPLES], tmp_path / "e", task_runner=runner, **SMALL_SHARDS)
     assert_same_output(tmp_path / "e", counts, thread_run)
     assert 2 not in runners._EARLY_POOLS  # taken over by the flow run (Prefect runs a copy of the runner)
-    assert set(where) <= early and len(where) == 3 * counts["shards"] + 3
+    assert set(where) <= early and len(where) == counts["shards"] + 2 * batches(counts) + 3
     assert_no_new_processes(before)
 
 
@@ -229,7 +239,7 @@ def test_process_runner_replaces_a_dead_worker_and_retries(tmp_path, thread_run,
     killed: list[str] = []
 
     def kill_once(fn, *args):
-        if fn.__name__ == "sign_shard" and not killed:
+        if fn.__name__ == "sign_shards" and not killed:
             try:
                 plain(os.kill, plain(os.getpid), signal.SIGKILL)  # the worker dies under the task
             except RuntimeError as e:  # the task run fails; Prefect retries it
@@ -262,9 +272,9 @@ def test_existing_dask_cluster_runs_the_shard_tasks(tmp_path, thread_run):
         executed = [(t["key"].rsplit("-", 1)[0], t["worker"], t["status"]) for t in stream.data]
     assert_same_output(out, counts, thread_run)
     assert_task_runs_reported(out, counts)
-    for prefix in SHARD_TASKS:
+    for prefix, name in SHARD_TASKS.items():
         ran = [(w, s) for k, w, s in executed if k == prefix]
-        assert len(ran) == counts["shards"], prefix
+        assert len(ran) == tasks_per_stage(counts)[name.split("-")[0]], prefix
         assert {w for w, _ in ran} <= set(worker_pids) and {s for _, s in ran} == {"OK"}, prefix
     assert_no_new_processes(before)
 
@@ -291,6 +301,36 @@ def test_make_task_runner_choices_and_errors():
         make_task_runner("spark")
     with pytest.raises(RunnerError, match="needs --runner dask"):
         make_task_runner("threads", dask_address="tcp://127.0.0.1:8786")
+
+
+def test_short_stages_run_a_few_batches_of_shards_per_worker():
+    """The sign and finalize stages run two batches of shards per worker, of about equal bytes, each
+    shard in exactly one batch; a runner of unknown size gets a task per shard."""
+    from scrapewash.flows.clean_corpus import MAX_BATCH_BYTES, deal, short_task_batches
+    from scrapewash.flows.runners import parallel_slots
+    from scrapewash.tasks.read import Shard
+
+    shards = [Shard(i, (), size_bytes=5_340_000) for i in range(18)] + [Shard(18, (), size_bytes=3_990_000)]
+    got = short_task_batches(shards, 2)
+    assert len(got) == 4
+    assert sorted(s.index for b in got for s in b) == list(range(19))
+    assert all([s.index for s in b] == sorted(s.index for s in b) for b in got)  # plan order within a batch
+    loads = [sum(s.size_bytes for s in b) for b in got]
+    assert max(loads) - min(loads) <= 5_340_000 and loads == sorted(loads, reverse=True)
+    assert len(short_task_batches(shards, 1)) == 2 and len(short_task_batches(shards, 16)) == 19
+    assert short_task_batches(shards, None) == [[s] for s in sorted(shards, key=lambda s: (-s.size_bytes, s.index))]
+    assert short_task_batches([], 2) == []
+    # a big corpus: batches of MAX_BATCH_BYTES of input on average, within a shard of each other
+    big = [Shard(i, (), size_bytes=100_000_000) for i in range(40)]
+    got = short_task_batches(big, 2)
+    loads = [sum(s.size_bytes for s in b) for b in got]
+    assert len(got) == -(-4_000_000_000 // MAX_BATCH_BYTES) == 16 and max(loads) - min(loads) <= 100_000_000
+    assert deal(big[:3], 5) == [[big[0]], [big[1]], [big[2]]]
+    # how many tasks each runner runs at once
+    assert parallel_slots(make_task_runner("threads", workers=3)) == 3
+    assert parallel_slots(make_task_runner("processes", workers=2)) == 2  # processes, not its 4 threads
+    assert parallel_slots(make_task_runner("dask", workers=2)) is None  # no cluster until the run starts
+    assert parallel_slots(object()) is None
 
 
 def test_runner_from_env(monkeypatch):
