@@ -151,6 +151,25 @@ def site_of(url: str | None, source: str) -> str:
     return "dir:" + os.path.dirname(source)
 
 
+def _documents_per_key(site: np.ndarray, key: np.ndarray, order: np.ndarray,
+                       short: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each distinct (site, key), ascending, with the number of distinct documents (``order``) it is
+    on, and whether it is short where it first occurs in its first document. One stable sort of the
+    three columns (sorting them as records took three times as long)."""
+    n = len(key)
+    idx = np.lexsort((order, key, site))  # stable: equal rows keep their input order
+    s, k, o = site[idx], key[idx], order[idx]
+    same_key = np.zeros(n, dtype=bool)
+    same_key[1:] = (s[1:] == s[:-1]) & (k[1:] == k[:-1])
+    new_doc = ~same_key
+    new_doc[1:] |= o[1:] != o[:-1]
+    distinct = np.flatnonzero(new_doc)  # first row of each (site, key, document)
+    starts = np.flatnonzero(~same_key[distinct])  # ... of which the first of each (site, key)
+    counts = np.diff(np.append(starts, len(distinct)))
+    head = distinct[starts]
+    return s[head], k[head], counts, short[idx[head]]
+
+
 def find_templates(prepared: list[Path], min_docs: int, out: Path, min_docs_short: int | None = None,
                    short_words: int = 10, stats_out: Path | None = None, index_root: Path | None = None,
                    exclude: Sequence[str] = ()) -> dict[str, Any]:
@@ -193,14 +212,9 @@ def find_templates(prepared: list[Path], min_docs: int, out: Path, min_docs_shor
         site_idx = rank[np.concatenate(sites)]
         del sites
         site_codes = np.array(names, dtype=object)
-        # distinct (site, key, document), then documents per (site, key)
-        rec = np.rec.fromarrays([site_idx.astype(np.int64), key, order], names="s,k,o")
-        uniq, first = np.unique(rec, return_index=True)
-        sk = np.rec.fromarrays([uniq["s"], uniq["k"]], names="s,k")
-        groups, start, counts = np.unique(sk, return_index=True, return_counts=True)
-        is_short = short[first][start]
-        run_stats = pa.table({"site": pa.array(site_codes[groups["s"]].tolist(), pa.string()),
-                              "key": pa.array(groups["k"], pa.uint64()),
+        groups_s, groups_k, counts, is_short = _documents_per_key(site_idx.astype(np.int64), key, order, short)
+        run_stats = pa.table({"site": pa.array(site_codes[groups_s].tolist(), pa.string()),
+                              "key": pa.array(groups_k, pa.uint64()),
                               "n_docs": pa.array(counts, pa.int32()), "short": pa.array(is_short, pa.bool_())})
         if stats_out is not None:
             write_staged_table(run_stats.cast(index.TEMPLATE_STATS_SCHEMA), stats_out)

@@ -352,6 +352,33 @@ def test_near_paragraph_pass_does_not_depend_on_shards_or_their_order(tmp_path):
     assert results[1] == results[0] and results[2] == results[0]
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 5), st.integers(0, 6), st.booleans()), max_size=80))
+def test_documents_per_key_equals_counting_distinct_records(rows):
+    """find_templates' counting (one stable sort of the columns) equals the plain definition: each
+    distinct (site, key), ascending, the distinct documents it is on, and whether it was short where
+    it first occurred in its first document."""
+    import numpy as np
+
+    from scrapewash.tasks.templates import _documents_per_key
+
+    site = np.array([r[0] for r in rows], dtype=np.int64)
+    key = np.array([2**63 + r[1] if r[1] % 2 else r[1] for r in rows], dtype=np.uint64)
+    order = np.array([r[2] for r in rows], dtype=np.int64)
+    short = np.array([r[3] for r in rows], dtype=bool)
+    docs: dict[tuple[int, int], set[int]] = {}
+    first: dict[tuple[int, int], tuple[int, int]] = {}  # (site, key) -> (document, row) it first shows in
+    for i, (s_, k_, o_) in enumerate(zip(site.tolist(), key.tolist(), order.tolist(), strict=True)):
+        docs.setdefault((s_, k_), set()).add(o_)
+        if (s_, k_) not in first or o_ < first[(s_, k_)][0]:
+            first[(s_, k_)] = (o_, i)
+    want = sorted(docs)
+    gs, gk, counts, is_short = _documents_per_key(site, key, order, short)
+    assert list(zip(gs.tolist(), gk.tolist(), strict=True)) == want
+    assert counts.tolist() == [len(docs[w]) for w in want]
+    assert is_short.tolist() == [bool(short[first[w][1]]) for w in want]
+
+
 def test_find_templates_numbers_sites_in_name_order_whatever_comes_first(tmp_path):
     """Sites seen in any order across shards give the same template rows and run statistics."""
     import pyarrow as pa
