@@ -29,9 +29,12 @@ Near-duplicate documents:
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -43,6 +46,19 @@ from scrapewash.tasks import index, minhash
 from scrapewash.tasks.write import write_staged_table
 
 ESTIMATE_MARGIN = 0.15
+T = TypeVar("T")
+# The corpus-wide stages run alone, after the shard tasks: they read the shards a few at a time on
+# threads (reading Parquet and the compiled passes let go of the interpreter lock), so that the
+# cores the shard tasks used are not left idle. The results are put together in the files' order.
+READ_THREADS = max(1, min(4, os.cpu_count() or 1))
+
+
+def per_file(fn: Callable[[Any], T], files: list[Any]) -> list[T]:
+    """``[fn(f) for f in files]``, up to :data:`READ_THREADS` files at a time."""
+    if READ_THREADS < 2 or len(files) < 2:
+        return [fn(f) for f in files]
+    with ThreadPoolExecutor(min(READ_THREADS, len(files)), thread_name_prefix="scrapewash-read") as ex:
+        return list(ex.map(fn, files))
 
 DECISIONS_SCHEMA = pa.schema(
     [
@@ -79,24 +95,23 @@ class _UnionFind:
 
 
 def _load_signatures(files: list[Path], num_perm: int) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
-    orders, ids, words, sigs = [], [], [], []
-    for f in files:
+    def read(f: Path) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray] | None:
         t = pq.read_table(f, columns=["order", "doc_id", "n_words", "signature"])
         t = t.filter(pc.is_valid(t["signature"]))
         if t.num_rows == 0:
-            continue
-        orders.append(t["order"].to_numpy())
-        ids.extend(t["doc_id"].to_pylist())
-        words.append(t["n_words"].to_numpy())
-        flat = pc.list_flatten(t["signature"]).to_numpy()
-        sigs.append(flat.reshape(-1, num_perm))
-    if not orders:
+            return None
+        return (t["order"].to_numpy(), t["doc_id"].to_pylist(), t["n_words"].to_numpy(),
+                pc.list_flatten(t["signature"]).to_numpy().reshape(-1, num_perm))
+
+    parts = [r for r in per_file(read, files) if r is not None]
+    if not parts:
         e = np.empty(0, dtype=np.int64)
         return e, [], e, np.empty((0, num_perm), dtype=np.uint32)
-    order = np.concatenate(orders)
+    order = np.concatenate([r[0] for r in parts])
+    ids = [i for r in parts for i in r[1]]
     idx = np.argsort(order, kind="stable")  # rows in input order
-    return (order[idx], [ids[i] for i in idx], np.concatenate(words)[idx],
-            np.concatenate(sigs)[idx].astype(np.uint32, copy=False))
+    return (order[idx], [ids[i] for i in idx], np.concatenate([r[2] for r in parts])[idx],
+            np.concatenate([r[3] for r in parts])[idx].astype(np.uint32, copy=False))
 
 
 def _shingle_sets(files: list[Path], wanted: set[int],
@@ -109,14 +124,21 @@ def _shingle_sets(files: list[Path], wanted: set[int],
     base = 0
     if wanted:
         values = pa.array(sorted(wanted), type=pa.int64())
-        for f in files:
+
+        def read(f: Path) -> tuple[list[int], np.ndarray, np.ndarray] | None:
             t = pq.read_table(f, columns=["order", "text"])
             t = t.filter(pc.is_in(t["order"], value_set=values))
             if not t.num_rows:
-                continue
+                return None
             # shingle_set(tokens(text), shingle_words) of each, in compiled passes
             sets, offsets = minhash.text_shingle_sets(t["text"].to_pylist(), shingle_words)
-            for order in t["order"].to_pylist():
+            return t["order"].to_pylist(), sets, offsets
+
+        for got in per_file(read, files):
+            if got is None:
+                continue
+            orders, sets, offsets = got
+            for order in orders:
                 slot[order] = len(slot)
             parts.append(sets)
             offs.append(offsets[1:] + base)
@@ -266,21 +288,23 @@ def _paragraph_columns(signed: list[Path], index_col: str, value_col: str,
     """The per-paragraph lists ``index_col`` (paragraph indexes) and ``value_col`` (their keys) of every
     signed shard, flattened, with each paragraph's document ``order``. Fills ``ids`` (order → doc_id)
     when given."""
-    orders, index, values = [], [], []
     cols = ["order", index_col, value_col] + (["doc_id"] if ids is not None else [])
-    for f in signed:
+
+    def read(f: Path) -> tuple[pa.Table, np.ndarray, np.ndarray, np.ndarray] | None:
         t = pq.read_table(f, columns=cols)
         if t.num_rows == 0:
-            continue
-        if ids is not None:
-            ids.update(zip(t["order"].to_pylist(), t["doc_id"].to_pylist(), strict=True))
+            return None
         o, i = _flattened(t, index_col)
-        orders.append(o)
-        index.append(i)
-        values.append(pc.list_flatten(t[value_col]).to_numpy(zero_copy_only=False))
-    if not orders:
+        return t, o, i, pc.list_flatten(t[value_col]).to_numpy(zero_copy_only=False)
+
+    parts = [r for r in per_file(read, signed) if r is not None]
+    if ids is not None:
+        for t, *_ in parts:
+            ids.update(zip(t["order"].to_pylist(), t["doc_id"].to_pylist(), strict=True))
+    if not parts:
         return np.empty(0, np.int64), np.empty(0, np.int32), np.empty(0, np.uint64)
-    return np.concatenate(orders).astype(np.int64), np.concatenate(index), np.concatenate(values)
+    return (np.concatenate([r[1] for r in parts]).astype(np.int64), np.concatenate([r[2] for r in parts]),
+            np.concatenate([r[3] for r in parts]))
 
 
 def _live(order: np.ndarray, removed_docs: set[int]) -> np.ndarray:
@@ -327,28 +351,29 @@ def _near_rows(signed: list[Path], removed_docs: set[int],
     index and band keys ``[n, PARAGRAPH_BANDS]``. Paragraphs of documents removed as near-duplicates
     and paragraphs the exact pass removed are left out as each shard is read, and each shard's
     keys go straight into one array of the judged rows: the corpus's keys are never held twice."""
-    kept: list[tuple[Path, np.ndarray, np.ndarray, np.ndarray]] = []
-    total = 0
-    for f in signed:
+    def judged(f: Path) -> tuple[Path, np.ndarray, np.ndarray, np.ndarray] | None:
         t = pq.read_table(f, columns=["order", "pnear"])
         if t.num_rows == 0:
-            continue
+            return None
         o, p = _flattened(t, "pnear")
         p = p.astype(np.int32, copy=False)
         live = _live(o, removed_docs)
         if exact:
             live &= np.fromiter(((a, b) not in exact for a, b in zip(o.tolist(), p.tolist(), strict=True)),
                                 dtype=bool, count=len(o))
-        kept.append((f, o[live], p[live], live))
-        total += int(live.sum())
-    keys = np.empty((total, PARAGRAPH_BANDS), dtype=np.uint64)
-    at = 0
-    for f, o, _, live in kept:
-        if not len(o):
-            continue
-        flat = pc.list_flatten(pq.read_table(f, columns=["pkeys"])["pkeys"]).to_numpy(zero_copy_only=False)
-        keys[at:at + len(o)] = flat.reshape(-1, PARAGRAPH_BANDS)[live]
-        at += len(o)
+        return f, o[live], p[live], live
+
+    kept = [r for r in per_file(judged, signed) if r is not None]
+    starts = np.cumsum([0] + [len(o) for _, o, _, _ in kept])
+    keys = np.empty((int(starts[-1]), PARAGRAPH_BANDS), dtype=np.uint64)
+
+    def fill(k: int) -> None:
+        f, o, _, live = kept[k]
+        if len(o):
+            flat = pc.list_flatten(pq.read_table(f, columns=["pkeys"])["pkeys"]).to_numpy(zero_copy_only=False)
+            keys[starts[k]:starts[k + 1]] = flat.reshape(-1, PARAGRAPH_BANDS)[live]
+
+    per_file(fill, list(range(len(kept))))
     order = np.concatenate([o for _, o, _, _ in kept]) if kept else np.empty(0, np.int64)
     p = np.concatenate([p for _, _, p, _ in kept]) if kept else np.empty(0, np.int32)
     in_order = bool(np.all((order[1:] > order[:-1]) | ((order[1:] == order[:-1]) & (p[1:] > p[:-1]))))
@@ -371,26 +396,33 @@ def _paragraph_sets(prepared: list[Path], order: np.ndarray, p: np.ndarray,
     where: list[np.ndarray] = []
     base = 0
     doc_set = pa.array(docs, type=pa.int64())
-    for f in prepared:
+
+    def read(f: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         if not n or not f.exists():
-            continue
+            return None
         t = pq.read_table(f, columns=["order", "paragraphs", "pindex"])
         t = t.filter(pc.is_in(t["order"], value_set=doc_set))
         if t.num_rows == 0:
-            continue
+            return None
         fo, fp = _flattened(t, "pindex")
         fp = fp.astype(np.int64)
         key = (np.searchsorted(docs, fo).astype(np.int64) << 32) | fp
         j = np.minimum(np.searchsorted(wanted, key), n - 1)
         hit = np.flatnonzero(wanted[j] == key)
         if not len(hit):
-            continue
+            return None
         texts = pc.take(pc.list_flatten(t["paragraphs"]), pa.array(hit)).to_pylist()
         vals, offs = minhash.text_shingle_sets(texts, shingle_words)
+        return vals, offs, j[hit]
+
+    for got in per_file(read, prepared):
+        if got is None:
+            continue
+        vals, offs, at = got
         values.append(vals)
         offsets.append(offs[1:] + base)
         base += len(vals)
-        where.append(j[hit])
+        where.append(at)
     got = np.concatenate(where) if where else np.empty(0, np.int64)
     if len(got) != n or (n and len(np.unique(got)) != n):
         raise RuntimeError(f"{n - len(np.unique(got))} of {n} paragraphs not found in the prepared shards")

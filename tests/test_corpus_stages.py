@@ -379,6 +379,26 @@ def test_documents_per_key_equals_counting_distinct_records(rows):
     assert is_short.tolist() == [bool(short[first[w][1]]) for w in want]
 
 
+def test_corpus_stages_read_the_shards_on_threads_in_their_order(monkeypatch):
+    """The corpus-wide stages read shards a few at a time on threads (so the cores the shard tasks
+    used are not idle); what they get back is in the files' order, as reading one by one gives."""
+    import threading
+    import time as _time
+
+    from scrapewash.tasks import dedup
+
+    def slow_first(f):
+        _time.sleep(0.2 if f == 0 else 0.0)  # the first file's result comes last
+        return f, threading.current_thread().name
+
+    monkeypatch.setattr(dedup, "READ_THREADS", 3)
+    got = dedup.per_file(slow_first, list(range(7)))
+    assert [f for f, _ in got] == list(range(7))
+    assert all(name.startswith("scrapewash-read") for _, name in got)
+    monkeypatch.setattr(dedup, "READ_THREADS", 1)
+    assert {name for _, name in dedup.per_file(slow_first, [0, 1])} == {threading.current_thread().name}
+
+
 def test_find_templates_numbers_sites_in_name_order_whatever_comes_first(tmp_path):
     """Sites seen in any order across shards give the same template rows and run statistics."""
     import pyarrow as pa
