@@ -163,7 +163,7 @@ def _results(futures: list[PrefectFuture], what: str, progress: Progress | None 
                 fut.result(raise_on_failure=True)
                 detail = state.message or state.name
             except BaseException as e:  # noqa: BLE001 - we report every failure, then raise
-                detail = f"{type(e).__name__}: {e}"
+                detail = f"{type(e).__name__}: {e}" + "".join(f" ({n})" for n in getattr(e, "__notes__", ()))
             failures.append(f"{what} task {fut.task_run_id}: {detail}")
     if failures:
         raise ShardFailed(f"{len(failures)} of {len(futures)} {what} tasks failed; nothing was committed. "

@@ -78,9 +78,17 @@ _FINALIZE_COLUMNS = ["order", "doc_id", "url", "source", "input_position", "site
 def finalize_shards(shard_indexes: list[int], paths: RunPaths, config: Config, decisions_path: Path,
                     processed_at: datetime, templates_path: Path | None = None,
                     paragraph_decisions_path: Path | None = None) -> list[dict[str, Any]]:
-    """:func:`finalize_shard` of each shard in turn (one task for several short ones)."""
-    return [finalize_shard(i, paths, config, decisions_path, processed_at, templates_path, paragraph_decisions_path)
-            for i in shard_indexes]
+    """:func:`finalize_shard` of each shard in turn (one task for several short ones). An error names
+    the shard it happened in (a note on the exception)."""
+    out = []
+    for i in shard_indexes:
+        try:
+            out.append(finalize_shard(i, paths, config, decisions_path, processed_at, templates_path,
+                                      paragraph_decisions_path))
+        except Exception as e:
+            e.add_note(f"finalizing shard {i} (part-{i:05d}.parquet)")
+            raise
+    return out
 
 
 def finalize_shard(shard_index: int, paths: RunPaths, config: Config, decisions_path: Path,

@@ -75,8 +75,16 @@ def sign_shard(shard_index: int, paths: RunPaths, config: Config, templates_path
 
 def sign_shards(shard_indexes: list[int], paths: RunPaths, config: Config,
                 templates_path: Path) -> list[dict[str, Any]]:
-    """:func:`sign_shard` of each shard in turn (one task for several short ones)."""
-    return [sign_shard(i, paths, config, templates_path) for i in shard_indexes]
+    """:func:`sign_shard` of each shard in turn (one task for several short ones). An error names
+    the shard it happened in (a note on the exception)."""
+    out = []
+    for i in shard_indexes:
+        try:
+            out.append(sign_shard(i, paths, config, templates_path))
+        except Exception as e:
+            e.add_note(f"signing shard {i} (shard-{i:05d}.parquet)")
+            raise
+    return out
 
 
 def sign_batch(c: dict[str, list[Any]], site_templates: dict[str, dict[int, int]], config: Config,

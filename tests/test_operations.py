@@ -69,8 +69,8 @@ def test_a_failed_run_does_not_count_its_input_as_read(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(finalize, "finalize_shard", broken)
-    with pytest.raises(cc.ShardFailed, match="disk full"):
-        run_flow([landing], out)
+    with pytest.raises(cc.ShardFailed, match=r"OSError: disk full \(finalizing shard 0 \(part-00000.parquet\)\)"):
+        run_flow([landing], out)  # the failed batch's error names the shard
     monkeypatch.undo()
     assert write.read_input_ledger(out).files == {}
     counts = run_flow([landing], out)
