@@ -49,6 +49,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 NOT_INSTALLED = "datatrove is not installed: pip install -e '.[bench]'"
 INPUT_SUFFIXES = (".jsonl", ".jsonl.gz")
@@ -266,9 +267,12 @@ def sample_tree_memory(proc: subprocess.Popen) -> tuple[dict | None, int]:
     """Wait for ``proc``, sampling its process tree; return the peaks (MB) and the exit code.
 
     The peaks are of the sum of RSS (``rss``), the sum of PSS (``pss``) and the RSS of the largest
-    single process (``largest``); None without psutil. Both the sum of RSS and the sum of PSS are sampled. PSS splits each shared page among the
-    processes that map it, so its sum is the tree's real footprint; the RSS sum counts a page that a
-    forked child still shares with its parent once per process.
+    single process (``largest``); None without psutil. Both the sum of RSS and the sum of PSS are
+    sampled. PSS splits each shared page among the processes that map it, so its sum is the tree's
+    real footprint; the RSS sum counts a page that a forked child still shares with its parent once
+    per process. ``cpu`` gives the CPU seconds (user and system) of the tree's processes by
+    :func:`process_role`, as last read before each one ended (read every 0.5 s: up to half a second
+    of a process's CPU at its end is not counted).
     """
     try:
         import psutil
@@ -284,6 +288,7 @@ def sample_tree_memory(proc: subprocess.Popen) -> tuple[dict | None, int]:
     # takes a few per cent of a core rather than a third of one.
     members: list = []
     pss_by_pid: dict[int, int] = {}
+    cpu_by_pid: dict[int, tuple[str, float]] = {}
     tick = 0
     while proc.poll() is None:
         if tick % PSS_EVERY == 0:
@@ -293,6 +298,13 @@ def sample_tree_memory(proc: subprocess.Popen) -> tuple[dict | None, int]:
                 break
             alive = {p.pid for p in members}
             pss_by_pid = {pid: v for pid, v in pss_by_pid.items() if pid in alive}
+            for p in members:
+                try:
+                    t = p.cpu_times()
+                    role = cpu_by_pid[p.pid][0] if p.pid in cpu_by_pid else process_role(p, root)
+                    cpu_by_pid[p.pid] = (role, t.user + t.system)
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    continue
         rss = 0
         for p in members:
             try:
@@ -310,8 +322,27 @@ def sample_tree_memory(proc: subprocess.Popen) -> tuple[dict | None, int]:
         peak_pss = max(peak_pss, sum(pss_by_pid.values()))
         tick += 1
         time.sleep(RSS_SAMPLE_SECONDS)
-    return ({"rss": round(peak_rss / 1e6, 1), "pss": round(peak_pss / 1e6, 1), "largest": round(peak_one / 1e6, 1)},
-            proc.wait())
+    cpu: dict[str, float] = {}
+    for role, seconds in cpu_by_pid.values():
+        cpu[role] = round(cpu.get(role, 0.0) + seconds, 2)
+    return ({"rss": round(peak_rss / 1e6, 1), "pss": round(peak_pss / 1e6, 1), "largest": round(peak_one / 1e6, 1),
+             "cpu": cpu}, proc.wait())
+
+
+def process_role(p: Any, root: Any) -> str:
+    """What a process of a benchmarked run is: the command itself, Prefect's API server, a worker
+    process (multiprocessing's or Dask's), or other."""
+    if p.pid == root.pid:
+        return "command"
+    try:
+        cmd = " ".join(p.cmdline())
+    except Exception:  # noqa: BLE001 - a process gone or hidden
+        return "other"
+    if "uvicorn" in cmd and "prefect" in cmd:
+        return "api server"
+    if "multiprocessing.spawn" in cmd or "multiprocessing.forkserver" in cmd or "distributed" in cmd:
+        return "workers" if "resource_tracker" not in cmd else "other"
+    return "other"
 
 
 def _count_jsonl_gz(folder: Path) -> int:

@@ -21,7 +21,8 @@ For each corpus size it reports, in one run:
   ``--repeat`` times each, interleaved, the median run reported (this machine's speed varies by 10-20 %
   from one minute to the next): wall
   time, the flow's own duration, seconds per stage (from the run summary), MB/s and documents/s,
-  and peak memory of the whole process tree (RSS every 50 ms, PSS every 0.5 s);
+  peak memory of the whole process tree (RSS every 50 ms, PSS every 0.5 s), and the CPU seconds
+  of its processes by role (the command, Prefect's API server, the worker processes);
 * **baseline**: the same corpus through datatrove's equivalent pipeline
   (``bench/baseline_datatrove.py``), and the ratio; ``--baseline-repeat`` N runs it N times, each
   right after one round of scrapewash's runs, and reports the median run and the median of the
@@ -197,7 +198,7 @@ def _sample_tree(proc: subprocess.Popen) -> tuple[dict[str, float | None], int]:
     peak, code = sample_tree_memory(proc)
     peak = peak or {}
     return {"peak_rss_tree_mb": peak.get("rss"), "peak_pss_tree_mb": peak.get("pss"),
-            "peak_rss_largest_process_mb": peak.get("largest")}, code
+            "peak_rss_largest_process_mb": peak.get("largest"), "cpu_seconds_by_process": peak.get("cpu")}, code
 
 
 def end_to_end(path: Path, info: dict, work: Path, workers: int, runner: str = "processes") -> dict[str, Any]:
@@ -309,6 +310,9 @@ def _table(results: dict[str, Any]) -> str:
         for e in r.get("scrapewash", []):
             rows.append(f"\nseconds by stage, {e['workers']} worker(s): "
                         + ", ".join(f"{k} {v:g}" for k, v in e["stage_seconds"].items()))
+            if e.get("cpu_seconds_by_process"):
+                rows.append(f"\nCPU seconds by process, {e['workers']} worker(s), whole command (median run): "
+                            + ", ".join(f"{k} {v:g}" for k, v in sorted(e["cpu_seconds_by_process"].items())))
     return "\n".join(rows)
 
 

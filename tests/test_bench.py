@@ -65,6 +65,9 @@ def test_end_to_end_run_reports_stages_memory_and_reconciles(tmp_path):
     assert e["documents_removed"].get("near_duplicate_document", 0) > 0  # syndicated copies found
     assert {"prepare", "sign", "duplicates", "finalize", "commit"} <= set(e["stage_seconds"])
     assert e["peak_rss_tree_mb"] > 50 and e["flow_seconds"] > 0
+    # CPU by process: the command (which runs the shard tasks with one worker) and Prefect's server
+    cpu = e["cpu_seconds_by_process"]
+    assert cpu["command"] > 1 and cpu["api server"] > 0.5 and "workers" not in cpu
 
 
 def test_repeated_runs_report_the_median_and_the_highest_memory():
