@@ -341,7 +341,7 @@ def process_role(p: Any, root: Any) -> str:
     if "uvicorn" in cmd and "prefect" in cmd:
         return "api server"
     if "multiprocessing.spawn" in cmd or "multiprocessing.forkserver" in cmd or "distributed" in cmd:
-        return "workers" if "resource_tracker" not in cmd else "other"
+        return "workers"
     return "other"
 
 

@@ -184,7 +184,7 @@ def short_task_batches(shards: list[Shard], slots: int | None) -> list[list[Shar
     the runner runs at once (``slots``), more when batches would cover more than ``MAX_BATCH_BYTES``
     of input on average; one shard per batch when the runner's size is not known."""
     if slots is None:
-        return [[s] for s in sorted(shards, key=lambda s: (-s.size_bytes, s.index))]
+        return deal(shards, len(shards))
     total = sum(s.size_bytes for s in shards)
     return deal(shards, max(BATCHES_PER_SLOT * slots, -(-total // MAX_BATCH_BYTES)))
 

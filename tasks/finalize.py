@@ -29,7 +29,7 @@ from scrapewash.tasks import index
 from scrapewash.tasks.prepare import removal_row, title_note
 from scrapewash.tasks.sign import template_mask
 from scrapewash.tasks.templates import load_templates
-from scrapewash.tasks.write import ParquetSink, RunPaths, rows_table
+from scrapewash.tasks.write import ParquetSink, RunPaths, each_shard, rows_table
 
 
 def content_hash(text: str) -> str:
@@ -78,17 +78,9 @@ _FINALIZE_COLUMNS = ["order", "doc_id", "url", "source", "input_position", "site
 def finalize_shards(shard_indexes: list[int], paths: RunPaths, config: Config, decisions_path: Path,
                     processed_at: datetime, templates_path: Path | None = None,
                     paragraph_decisions_path: Path | None = None) -> list[dict[str, Any]]:
-    """:func:`finalize_shard` of each shard in turn (one task for several short ones). An error names
-    the shard it happened in (a note on the exception)."""
-    out = []
-    for i in shard_indexes:
-        try:
-            out.append(finalize_shard(i, paths, config, decisions_path, processed_at, templates_path,
-                                      paragraph_decisions_path))
-        except Exception as e:
-            e.add_note(f"finalizing shard {i} (part-{i:05d}.parquet)")
-            raise
-    return out
+    """:func:`finalize_shard` of each shard in turn; an error names its shard (:func:`each_shard`)."""
+    return each_shard(finalize_shard, shard_indexes, "finalizing", "part-{:05d}.parquet", paths, config,
+                      decisions_path, processed_at, templates_path, paragraph_decisions_path)
 
 
 def finalize_shard(shard_index: int, paths: RunPaths, config: Config, decisions_path: Path,

@@ -21,7 +21,13 @@ import pyarrow.parquet as pq
 from scrapewash import schemas
 from scrapewash.config import Config
 from scrapewash.tasks import dedup, minhash, templates
-from scrapewash.tasks.write import INTERMEDIATE_COMPRESSION, INTERMEDIATE_LEVEL, ParquetSink, RunPaths
+from scrapewash.tasks.write import (
+    INTERMEDIATE_COMPRESSION,
+    INTERMEDIATE_LEVEL,
+    ParquetSink,
+    RunPaths,
+    each_shard,
+)
 
 _NO_KEYS = np.empty(0, dtype=np.uint64)
 
@@ -75,16 +81,8 @@ def sign_shard(shard_index: int, paths: RunPaths, config: Config, templates_path
 
 def sign_shards(shard_indexes: list[int], paths: RunPaths, config: Config,
                 templates_path: Path) -> list[dict[str, Any]]:
-    """:func:`sign_shard` of each shard in turn (one task for several short ones). An error names
-    the shard it happened in (a note on the exception)."""
-    out = []
-    for i in shard_indexes:
-        try:
-            out.append(sign_shard(i, paths, config, templates_path))
-        except Exception as e:
-            e.add_note(f"signing shard {i} (shard-{i:05d}.parquet)")
-            raise
-    return out
+    """:func:`sign_shard` of each shard in turn; an error names its shard (:func:`each_shard`)."""
+    return each_shard(sign_shard, shard_indexes, "signing", "shard-{:05d}.parquet", paths, config, templates_path)
 
 
 def sign_batch(c: dict[str, list[Any]], site_templates: dict[str, dict[int, int]], config: Config,

@@ -35,9 +35,9 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -252,6 +252,24 @@ class ParquetSink:
 
 
 # --- run layout, lock, commit, recovery ------------------------------------------------------
+
+
+R = TypeVar("R")
+
+
+def each_shard(fn: Callable[..., R], shard_indexes: list[int], doing: str, file_name: str,
+               *args: Any) -> list[R]:
+    """``fn(i, *args)`` for each shard ``i`` in turn (one task for several short ones). An error
+    names the shard it happened in, as a note on the exception: ``"<doing> shard <i> (<file>)"``,
+    ``file_name`` formatted with ``i``."""
+    out = []
+    for i in shard_indexes:
+        try:
+            out.append(fn(i, *args))
+        except Exception as e:
+            e.add_note(f"{doing} shard {i} ({file_name.format(i)})")
+            raise
+    return out
 
 
 class RunPaths:
