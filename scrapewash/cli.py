@@ -201,6 +201,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     early = early_server.start()
     from scrapewash.config import Config, RunParameters
     from scrapewash.evaluate import kept_texts, kept_titles, read_jsonl, score_run
+    from scrapewash.tasks import encoding
 
     config = Config.load(args.config)
     # A score is of this input alone: read it even if an earlier run of OUT did (superseding that
@@ -208,7 +209,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     config = config.model_copy(update={"dedup": config.dedup.model_copy(update={"across_runs": False})})
     counts = _run_params(RunParameters(inputs=[args.raw], out=args.out, config=config, reprocess=True), early=early)
     result = score_run(read_jsonl(args.raw), read_jsonl(args.gold), kept_texts(args.out, counts["run_id"]),
-                       report=args.report, titles=kept_titles(args.out, counts["run_id"]))
+                       report=args.report, titles=kept_titles(args.out, counts["run_id"]),
+                       repair=lambda text: encoding.repair(text, config.encoding)[0])
     result["run_id"] = counts["run_id"]
     print(format_eval(result))
     if args.json:

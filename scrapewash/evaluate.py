@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -89,13 +90,25 @@ def snippet_present(snippet: str, text_norm: str) -> bool:
     return re.search(r"(?<!\w)" + re.escape(s) + r"(?!\w)", text_norm) is not None
 
 
-def snippet_scores(records: list[dict[str, Any]], texts: dict[str, str]) -> dict[str, Any] | None:
+def snippet_scores(records: list[dict[str, Any]], texts: dict[str, str],
+                   repair: Callable[[str], str] | None = None) -> dict[str, Any] | None:
     """Share of ``without`` snippets (boilerplate) gone and of ``with`` snippets (content) kept.
 
     Only snippets present in the input text count: a snippet the input never had says nothing
-    about the cleaner.
+    about the cleaner. ``repair``: the run's encoding repair. A snippet copied from the broken
+    input ("youâ\x80\x99re", "com\xadplete", a byte-order mark) is also looked for as the
+    repair writes it, so a repaired line counts as the same line, kept or removed alike.
     """
     removed = total_without = kept = total_with = 0
+
+    def present(sn: str, text_norm: str) -> bool:
+        if snippet_present(sn, text_norm):
+            return True
+        if repair is None:
+            return False
+        fixed = repair(sn)
+        return fixed != sn and snippet_present(fixed, text_norm)
+
     for g in records:
         if "with" not in g and "without" not in g:
             continue
@@ -104,11 +117,11 @@ def snippet_scores(records: list[dict[str, Any]], texts: dict[str, str]) -> dict
         for sn in g.get("without") or []:
             if snippet_present(sn, raw_norm):
                 total_without += 1
-                removed += not snippet_present(sn, out_norm)
+                removed += not present(sn, out_norm)
         for sn in g.get("with") or []:
             if snippet_present(sn, raw_norm):
                 total_with += 1
-                kept += snippet_present(sn, out_norm)
+                kept += present(sn, out_norm)
     if not total_with and not total_without:
         return None
     return {"without_removed": round(removed / total_without, 4) if total_without else None,
@@ -117,10 +130,12 @@ def snippet_scores(records: list[dict[str, Any]], texts: dict[str, str]) -> dict
 
 
 def score_run(raw: list[dict[str, Any]], gold_records: list[dict[str, Any]], kept: dict[str, str],
-              report: int = 10, titles: dict[str, str | None] | None = None) -> dict[str, Any]:
+              report: int = 10, titles: dict[str, str | None] | None = None,
+              repair: Callable[[str], str] | None = None) -> dict[str, Any]:
     """Scores of the kept text and of doing nothing, per set and per page type, plus the pages
     where cleaning lost most (``report`` of them), and (``titles``: the kept documents' ``title``
-    column) the titles against the gold's, where the gold has them."""
+    column) the titles against the gold's, where the gold has them. ``repair``: the run's encoding
+    repair, for the snippets (:func:`snippet_scores`)."""
     raw_by_id = {str(r["id"]): r["text"] for r in raw}
     gold_by_id = {str(g["id"]): {**g, "_raw": raw_by_id.get(str(g["id"]), "")} for g in gold_records}
     ids = [i for i in raw_by_id if i in gold_by_id]
@@ -130,7 +145,7 @@ def score_run(raw: list[dict[str, Any]], gold_records: list[dict[str, Any]], kep
         "doing_nothing": _as_dict(score((raw_by_id[i], gold[i]) for i in ids)),
         "cleaned": _as_dict(score((kept.get(i, ""), gold[i]) for i in ids)),
     }
-    snippets = snippet_scores([gold_by_id[i] for i in ids], kept)
+    snippets = snippet_scores([gold_by_id[i] for i in ids], kept, repair)
     if snippets:
         result["snippets"] = snippets
         result["snippets_doing_nothing"] = snippet_scores([gold_by_id[i] for i in ids], raw_by_id)

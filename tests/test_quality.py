@@ -70,6 +70,35 @@ def test_snippets_and_report_on_hand_made_pages():
     assert r["by_page_type"]["article"]["documents"] == 2
 
 
+def test_snippets_copied_from_broken_input_are_looked_for_as_repaired():
+    """A gold snippet copied from mojibake or soft-hyphenated input is found in the repaired text;
+    the repair is applied to kept and removed snippets alike, and only where it changes them."""
+    from scrapewash.config import Config
+    from scrapewash.tasks import encoding
+
+    cfg = Config()
+
+    def repair(text):
+        return encoding.repair(text, cfg.encoding)[0]
+
+    raw = [{"id": "p1", "text": "If youâ\x80\x99re building a store, ask first.\nMust com\xadplete a permit.\n"
+                                "Sign up â\x80\x93 free\nThe council meets today."}]
+    gold = [{"id": "p1", "gold": "If you’re building a store, ask first. Must complete a permit.",
+             "with": ["If youâ\x80\x99re building a store", "Must com\xadplete a permit", "The council meets"],
+             "without": ["Sign up â\x80\x93 free"]}]
+    kept = {"p1": repair("If youâ\x80\x99re building a store, ask first.\n\nMust com\xadplete a permit.\n\n"
+                         "Sign up â\x80\x93 free")}
+    assert "youâ" not in kept["p1"] and "\xad" not in kept["p1"]
+    plain = score_run(raw, gold, kept)["snippets"]
+    assert plain["with_kept"] == 0.0 and plain["without_removed"] == 1.0  # the plain match misses all three
+    fair = score_run(raw, gold, kept, repair=repair)["snippets"]
+    assert fair == {"without_removed": 0.0, "with_kept": round(2 / 3, 4), "without_snippets": 1,
+                    "with_snippets": 3}
+    # doing nothing keeps every snippet as it is, with or without the repair
+    nothing = score_run(raw, gold, kept, repair=repair)["snippets_doing_nothing"]
+    assert nothing["with_kept"] == 1.0 and nothing["without_removed"] == 0.0
+
+
 def test_titles_scored_against_the_gold_titles():
     from scrapewash.cli import format_eval
     from scrapewash.evaluate import title_scores
