@@ -431,16 +431,31 @@ def _paragraph_sets(prepared: list[Path], order: np.ndarray, p: np.ndarray,
     return ((np.concatenate(values) if values else np.empty(0, np.uint32)), np.concatenate(offsets), slot)
 
 
+def _shared_bands(keys: np.ndarray, pairs: np.ndarray, chunk: int = 1 << 18) -> np.ndarray:
+    """How many band keys each pair of rows has in common (in chunks: a pair's two key rows are
+    gathered only ``chunk`` pairs at a time)."""
+    out = np.empty(len(pairs), dtype=np.int64)
+    for s in range(0, len(pairs), chunk):
+        a, b = pairs[s:s + chunk, 0], pairs[s:s + chunk, 1]
+        out[s:s + chunk] = (keys[a] == keys[b]).sum(axis=1)
+    return out
+
+
 def _near_paragraph_duplicates(signed: list[Path], prepared: list[Path], removed_docs: set[int],
                                exact: set[tuple[int, int]], ids: dict[int, str],
                                cfg: ParagraphDedupConfig) -> tuple[list[dict[str, Any]], dict[str, int]]:
     order, p, k = _near_rows(signed, removed_docs, exact)
     stats = {"near_judged": len(order), "near_candidate_pairs": 0, "near_verified_pairs": 0}
     pairs = minhash.candidate_pairs(k)
-    del k
     if len(pairs):
         pairs = pairs[order[pairs[:, 0]] != order[pairs[:, 1]]]  # across documents only
     stats["near_candidate_pairs"] = int(len(pairs))
+    if cfg.near_min_bands > 1 and len(pairs):
+        # Most candidates share one band by chance (a few words in common); a near copy shares
+        # several. Only pairs sharing ``near_min_bands`` bands have their texts read and compared.
+        pairs = pairs[_shared_bands(k, pairs) >= cfg.near_min_bands]
+    del k
+    stats["near_pairs_compared"] = int(len(pairs))
     if not len(pairs):
         return [], stats
     rows_needed = np.unique(pairs)

@@ -552,3 +552,39 @@ def test_staged_removal_rows_are_one_row_per_removal_in_order(tmp_path):
             assert row["detail"].startswith("all 3 paragraphs were removed") and row["paragraph_index"] is None
         else:
             assert row == w
+
+
+def test_shared_bands_counts_equal_keys_per_pair():
+    import numpy as np
+
+    from scrapewash.tasks.dedup import _shared_bands
+
+    rng = np.random.default_rng(3)
+    keys = rng.integers(0, 3, size=(40, 16)).astype(np.uint64)  # few values: many shared bands
+    pairs = np.array([(i, j) for i in range(40) for j in range(i + 1, 40)], dtype=np.int64)
+    expected = [sum(int(keys[i, b] == keys[j, b]) for b in range(16)) for i, j in pairs]
+    assert _shared_bands(keys, pairs, chunk=7).tolist() == expected
+
+
+def test_near_pairs_sharing_two_bands_find_the_same_copy(tmp_path):
+    """``near_min_bands = 2`` compares only candidates sharing two bands: the near copy (Jaccard
+    0.7 or more) is found as with any band."""
+    recs = [
+        {"id": "a", "url": "https://one.example/a", "text": "\n".join(["Reservoirs at a twelve-year low", LONG,
+                                                                      BODY[0]])},
+        {"id": "b", "url": "https://two.example/b", "text": "\n".join(["Water board asks for restraint",
+                                                                      BODY[3], LONG_EDITED, BODY[2]])},
+        {"id": "c", "url": "https://three.example/c", "text": "\n".join(["Ticket prices climb", UNRELATED,
+                                                                        BODY[1]])},
+    ]
+    inp = tmp_path / "in"
+    inp.mkdir()
+    (inp / "news.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    found = {}
+    for bands in (1, 2):
+        out = tmp_path / f"out{bands}"
+        counts = run_flow([inp], out, paragraph_dedup={"near_min_bands": bands})
+        assert_reconciles(out, counts)
+        found[bands] = [(r["doc_id"], r["paragraph_index"], r["duplicate_of"], r["similarity"])
+                        for r in read_dataset(out, "removed").to_pylist() if r["reason"] == "duplicate_paragraph"]
+    assert found[2] == found[1] and [f[:3] for f in found[2]] == [("b", 2, "a")]
