@@ -432,12 +432,13 @@ def _paragraph_sets(prepared: list[Path], order: np.ndarray, p: np.ndarray,
 
 
 def _shared_bands(keys: np.ndarray, pairs: np.ndarray, chunk: int = 1 << 18) -> np.ndarray:
-    """How many band keys each pair of rows has in common (in chunks: a pair's two key rows are
-    gathered only ``chunk`` pairs at a time)."""
+    """How many band keys each pair of rows has in common: :func:`minhash.estimate_jaccard` of the
+    key rows (the share of equal values) times the number of bands, in chunks (a pair's two key rows
+    are gathered only ``chunk`` pairs at a time)."""
     out = np.empty(len(pairs), dtype=np.int64)
     for s in range(0, len(pairs), chunk):
         a, b = pairs[s:s + chunk, 0], pairs[s:s + chunk, 1]
-        out[s:s + chunk] = (keys[a] == keys[b]).sum(axis=1)
+        out[s:s + chunk] = np.rint(minhash.estimate_jaccard(keys[a], keys[b]) * keys.shape[1])
     return out
 
 

@@ -194,13 +194,9 @@ UNRELATED = ("The regional football league said on Tuesday that ticket prices ha
              "the September fixtures arrive.")
 
 
-def test_near_duplicate_paragraph_across_documents(tmp_path):
-    from scrapewash.tasks.dedup import paragraph_shingles
-    from scrapewash.tasks.minhash import exact_jaccard
-
-    sim = exact_jaccard(paragraph_shingles(LONG, 3), paragraph_shingles(LONG_EDITED, 3))
-    assert 0.7 <= sim < 1.0
-    assert exact_jaccard(paragraph_shingles(LONG, 3), paragraph_shingles(UNRELATED, 3)) < 0.3
+def _near_copy_corpus(tmp_path):
+    """A folder of three pages on three sites: b carries a near copy of a's long paragraph
+    (LONG_EDITED of LONG), c an unrelated one of the same shape."""
     recs = [
         {"id": "a", "url": "https://one.example/a", "text": "\n".join(["Reservoirs at a twelve-year low", LONG,
                                                                       BODY[0]])},
@@ -212,6 +208,17 @@ def test_near_duplicate_paragraph_across_documents(tmp_path):
     inp = tmp_path / "in"
     inp.mkdir()
     (inp / "news.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    return inp
+
+
+def test_near_duplicate_paragraph_across_documents(tmp_path):
+    from scrapewash.tasks.dedup import paragraph_shingles
+    from scrapewash.tasks.minhash import exact_jaccard
+
+    sim = exact_jaccard(paragraph_shingles(LONG, 3), paragraph_shingles(LONG_EDITED, 3))
+    assert 0.7 <= sim < 1.0
+    assert exact_jaccard(paragraph_shingles(LONG, 3), paragraph_shingles(UNRELATED, 3)) < 0.3
+    inp = _near_copy_corpus(tmp_path)
     counts = run_flow([inp], tmp_path / "out")
     assert_reconciles(tmp_path / "out", counts)
     removed = [r for r in read_dataset(tmp_path / "out", "removed").to_pylist()
@@ -569,17 +576,7 @@ def test_shared_bands_counts_equal_keys_per_pair():
 def test_near_pairs_sharing_two_bands_find_the_same_copy(tmp_path):
     """``near_min_bands = 2`` compares only candidates sharing two bands: the near copy (Jaccard
     0.7 or more) is found as with any band."""
-    recs = [
-        {"id": "a", "url": "https://one.example/a", "text": "\n".join(["Reservoirs at a twelve-year low", LONG,
-                                                                      BODY[0]])},
-        {"id": "b", "url": "https://two.example/b", "text": "\n".join(["Water board asks for restraint",
-                                                                      BODY[3], LONG_EDITED, BODY[2]])},
-        {"id": "c", "url": "https://three.example/c", "text": "\n".join(["Ticket prices climb", UNRELATED,
-                                                                        BODY[1]])},
-    ]
-    inp = tmp_path / "in"
-    inp.mkdir()
-    (inp / "news.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    inp = _near_copy_corpus(tmp_path)
     found = {}
     for bands in (1, 2):
         out = tmp_path / f"out{bands}"

@@ -94,7 +94,7 @@ def test_snippets_copied_from_broken_input_are_looked_for_as_repaired():
     fair = score_run(raw, gold, kept, repair=repair)["snippets"]
     assert fair == {"without_removed": 0.0, "with_kept": round(2 / 3, 4), "without_snippets": 1,
                     "with_snippets": 3}
-    # doing nothing keeps every snippet as it is, with or without the repair
+    # doing nothing is scored on the raw text itself, which holds every snippet as written
     nothing = score_run(raw, gold, kept, repair=repair)["snippets_doing_nothing"]
     assert nothing["with_kept"] == 1.0 and nothing["without_removed"] == 0.0
 

@@ -152,12 +152,15 @@ def clean_page(line: str) -> None:
     Cleaner(CONFIG).clean(RawDocument("fuzz", text, "fuzz.txt", "fuzz.txt", 0))
 
 
-# The cleaning's compiled passes are compiled (or loaded from numba's cache) on their first call,
-# which takes seconds in a fresh checkout: do it here, outside any timing, on lines that take every
-# path (ASCII, accents, a character beyond the first plane, capital sigma and dotted I, tabs).
-for _line in ("The council met on Tuesday to discuss the new bridge over the river, and voted 7-2.",
-              "Café Ünïcödé 😀 ΣΟΦΙΑ İstanbul 東京 — “quoted” text…", "\t" * 40 + "x\u00a0y"):
-    clean_page(_line)
+@pytest.fixture(scope="module", autouse=True)
+def _cleaning_compiled():
+    """The cleaning's compiled passes are compiled (or loaded from numba's cache) on their first
+    call, which takes seconds in a fresh checkout: make that call before any timing, on lines that
+    take every path (ASCII, accents, a character beyond the first plane, capital sigma and dotted I,
+    tabs)."""
+    for line in ("The council met on Tuesday to discuss the new bridge over the river, and voted 7-2.",
+                 "Café Ünïcödé 😀 ΣΟΦΙΑ İstanbul 東京 — “quoted” text…", "\t" * 40 + "x\u00a0y"):
+        clean_page(line)
 
 
 def sources() -> list[tuple[str, re.Pattern[str], list[str]]]:
