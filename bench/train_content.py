@@ -1,6 +1,7 @@
 """Train and validate the line model (``tasks/models/content-v*.json``).
 
-    python bench/train_content.py --threshold 0.4     # tasks/models/content-v5.json as bundled
+    python bench/train_content.py --threshold 0.4                     # tasks/models/content-v6.json as bundled
+    python bench/train_content.py --stages 1 --threshold 0.4 --out tasks/models/content-v5.json
 
 Needs ``lightgbm`` (``pip install -e ".[train]"``) and ../shared/evaldata beside the checkout.
 
@@ -13,6 +14,12 @@ Needs ``lightgbm`` (``pip install -e ".[train]"``) and ../shared/evaldata beside
    against the gold at each threshold, next to keeping every remaining line.
 4. The exported model is trained on all pages, with the threshold that maximises the mean F1 of the
    out-of-fold predictions among the thresholds that leave no set below keeping every line.
+5. Two stages (``--stages 2``, the default): a second model reads, beside each line's features, the
+   context of the first model's scores over the page (``content.CONTEXT_FEATURES``). It is trained on
+   the first stage's out-of-fold scores (5 folds by page), as a run's first stage sees pages it was
+   not trained on; validation nests the same way (the first stage's scores of a held-out page come
+   from a model that did not see it). The table gives both stages' predictions, and the wcxb ``dump``
+   snippets kept and removed by the kept lines.
 """
 
 from __future__ import annotations
@@ -78,7 +85,7 @@ def build(cache: Path) -> dict:
     fingerprint = _fingerprint()
     if cache.exists():
         z = np.load(cache, allow_pickle=True)
-        if "fingerprint" in z.files and str(z["fingerprint"]) == fingerprint:
+        if "fingerprint" in z.files and str(z["fingerprint"]) == fingerprint and "ids" in z.files:
             return {k: z[k] for k in z.files}
         print(f"{cache} was made by other cleaning code: rebuilding", file=sys.stderr)
     from scrapewash.config import Config
@@ -92,6 +99,7 @@ def build(cache: Path) -> dict:
     xs, ys, doc, group, words = [], [], [], [], []
     texts: list[str] = []
     golds: list[str] = []
+    ids: list[str] = []
     doc_no = 0
     for s, (name, variant) in enumerate(SETS):
         raw = _load(EVALDATA / name / f"{variant}.jsonl.gz")
@@ -108,6 +116,7 @@ def build(cache: Path) -> dict:
                 cur[i] = p
             idx, x = content.features(cur, cd.blocks)
             golds.append(gold[k]["gold"] or "")
+            ids.append(k)
             if idx:
                 lines = [cur[i] for i in idx]
                 xs.append(x)
@@ -120,6 +129,7 @@ def build(cache: Path) -> dict:
         print(f"{name} {variant}: {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     data = {"x": np.vstack(xs), "y": np.concatenate(ys), "doc": np.array(doc), "set": np.array(group),
             "words": np.array(words), "text": np.array(texts, dtype=object), "gold": np.array(golds, dtype=object),
+            "ids": np.array(ids, dtype=object),
             "fingerprint": np.array(fingerprint)}
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cache, **data)
@@ -148,10 +158,10 @@ def weights(data: dict, how: str) -> np.ndarray | None:
     return w / np.maximum(per_doc[data["doc"]], 1) * 50  # every page weighs the same
 
 
-def train(x: np.ndarray, y: np.ndarray, trees: int, leaves: int, w: np.ndarray | None = None):
+def train(x: np.ndarray, y: np.ndarray, trees: int, leaves: int, w: np.ndarray | None = None, rate: float = 0.08):
     import lightgbm as lgb
 
-    params = {"objective": "binary", "num_leaves": leaves, "learning_rate": 0.08, "min_data_in_leaf": 40,
+    params = {"objective": "binary", "num_leaves": leaves, "learning_rate": rate, "min_data_in_leaf": 40,
               "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
               "verbose": -1, "seed": 7, "num_threads": 2, "deterministic": True, "force_row_wise": True}
     return lgb.train(params, lgb.Dataset(x, y.astype(np.float64), weight=w), num_boost_round=trees)
@@ -174,7 +184,8 @@ def _flatten(node: dict, tree: dict[str, list], d: int = 0) -> tuple[int, int]:
     return k, max(dl, dr)
 
 
-def export(booster, features: tuple[str, ...], threshold: float, path: Path, version: int) -> None:
+def spec_of(booster, features: tuple[str, ...]) -> dict:
+    """A trained booster as plain data: flat trees of (feature, threshold) splits."""
     trees = []
     depth = 0
     for t in booster.dump_model()["tree_info"]:
@@ -184,74 +195,172 @@ def export(booster, features: tuple[str, ...], threshold: float, path: Path, ver
         trees.append(tree)
     gain = booster.feature_importance(importance_type="gain")
     total = float(gain.sum()) or 1.0
-    spec = {
-        "name": path.stem, "version": version, "kind": "gradient-boosted trees (binary log-loss)",
-        "trained_by": "bench/train_content.py", "features": list(features), "base_score": 0.0,
-        "threshold": round(threshold, 3), "max_depth": depth,
-        "importance": {f: round(float(g) / total, 4) for f, g in zip(features, gain, strict=True)},
-        "trees": trees,
-    }
+    return {"kind": "gradient-boosted trees (binary log-loss)", "trained_by": "bench/train_content.py",
+            "features": list(features), "base_score": 0.0, "max_depth": depth,
+            "importance": {f: round(float(g) / total, 4) for f, g in zip(features, gain, strict=True)},
+            "trees": trees}
+
+
+def export(spec: dict, threshold: float, path: Path, version: int, first: dict | None = None) -> None:
+    out = {"name": path.stem, "version": version, **spec, "threshold": round(threshold, 3)}
+    if first is not None:
+        out["kind"] = "two-stage gradient-boosted trees (binary log-loss); the second reads the first's scores"
+        out["first"] = {"name": f"{path.stem}-first", "version": version, **first}
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(spec, separators=(",", ":")) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(out, separators=(",", ":")) + "\n", encoding="utf-8")
+
+
+def with_context(data: dict, p: np.ndarray) -> np.ndarray:
+    """The second stage's rows: each line's features and the context of the first-stage scores ``p``
+    over its page (the rows of a page are contiguous and in page order)."""
+    from scrapewash.tasks.content import context_features
+
+    x, doc = data["x"], data["doc"]
+    starts = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]])
+    ends = np.r_[starts[1:], len(doc)]
+    ctx = np.vstack([context_features(p[s:e], x[s:e]) for s, e in zip(starts, ends, strict=True)])
+    return np.hstack([x, ctx])
+
+
+class Snippets:
+    """wcxb ``dump``'s snippets: the share of ``with`` kept and of ``without`` removed by the kept lines
+    (what the rules and repeats removed before the line model counts as removed)."""
+
+    def __init__(self, data: dict) -> None:
+        from scrapewash.config import Config
+        from scrapewash.tasks import encoding
+
+        self.set = SETS.index(("wcxb-dev", "dump"))
+        raw = _load(EVALDATA / "wcxb-dev" / "dump.jsonl.gz")
+        self.records = [{**g, "_raw": raw[k]["text"]} for k, g in _load(EVALDATA / "wcxb-dev" / "gold.jsonl.gz").items()
+                        if k in raw and isinstance(raw[k].get("text"), str)]
+        cfg = Config().encoding
+        self.repair = lambda t: encoding.repair(t, cfg)[0]
+        self.data = data
+
+    def __call__(self, keep: np.ndarray) -> tuple[float, float]:
+        from scrapewash.evaluate import snippet_scores
+
+        d = self.data
+        sel = (d["set"] == self.set) & keep
+        texts: dict[str, list[str]] = {}
+        for doc, t in zip(d["doc"][sel], d["text"][sel], strict=True):
+            texts.setdefault(str(d["ids"][int(doc)]), []).append(t)
+        s = snippet_scores(self.records, {k: "\n".join(v) for k, v in texts.items()}, self.repair)
+        assert s is not None
+        return s["with_kept"], s["without_removed"]
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=str(ROOT / "tasks" / "models" / "content-v5.json"))
+    ap.add_argument("--out", default=str(ROOT / "tasks" / "models" / "content-v6.json"))
     ap.add_argument("--cache", default=str(ROOT / "bench" / "out" / "content-features.npz"))
+    ap.add_argument("--stages", type=int, choices=(1, 2), default=2)
     ap.add_argument("--trees", type=int, default=400)
+    ap.add_argument("--first-trees", type=int, default=400, help="trees of a two-stage model's first stage")
+    ap.add_argument("--first-rate", type=float, default=0.08, help="the first stage's learning rate")
     ap.add_argument("--leaves", type=int, default=31)
     ap.add_argument("--protect-words", type=int, default=40)
     ap.add_argument("--weight", choices=("none", "words", "page"), default="page")
     ap.add_argument("--threshold", type=float,
-                    help="export with this threshold instead of the scan's choice (content-v3 and v4: 0.40)")
+                    help="export with this threshold instead of the scan's choice (content-v3 to v6: 0.40)")
     args = ap.parse_args()
     if not EVALDATA.exists():
         print(f"needs {EVALDATA}", file=sys.stderr)
         return 2
-    from scrapewash.tasks.content import FEATURES
+    from scrapewash.tasks.content import ALL_FEATURES, FEATURES
 
     data = build(Path(args.cache))
     x, y = data["x"], data["y"]
     w = weights(data, args.weight)
     sub = (lambda m: None) if w is None else (lambda m: w[m])
+
+    def fit(rows: np.ndarray, m: np.ndarray, first: bool = False):
+        """A model on the rows ``m`` of ``rows``; ``first``: a two-stage model's first stage."""
+        if first and args.stages == 2:
+            return train(rows[m], y[m], args.first_trees, args.leaves, sub(m), args.first_rate)
+        return train(rows[m], y[m], args.trees, args.leaves, sub(m))
+
     print(f"{len(y)} lines, {y.mean():.1%} content", file=sys.stderr)
-    aeb = np.isin(data["set"], [0, 1])
-    cross = np.zeros(len(y))
-    for tr in (aeb, ~aeb):
-        cross[~tr] = train(x[tr], y[tr], args.trees, args.leaves, sub(tr)).predict(x[~tr])
-    oof = np.zeros(len(y))
     fold = data["doc"] % 5
-    for f in range(5):
-        oof[fold == f] = train(x[fold != f], y[fold != f], args.trees, args.leaves, sub(fold != f)).predict(x[fold == f])
+
+    def first_oof(within: np.ndarray) -> np.ndarray:
+        """First-stage scores of the lines of ``within``, each from a model trained on the other folds of it."""
+        p = np.zeros(len(y))
+        for f in range(5):
+            p[within & (fold == f)] = fit(x, within & (fold != f), first=True).predict(x[within & (fold == f)])
+        return p
+
+    everything = np.ones(len(y), dtype=bool)
+    aeb = np.isin(data["set"], [0, 1])
+    predictions: list[tuple[str, np.ndarray]] = []
+    cross = np.zeros(len(y))
+    cross2 = np.zeros(len(y))
+    for tr in (aeb, ~aeb):
+        cross[~tr] = fit(x, tr).predict(x[~tr])
+        if args.stages == 2:  # second stage on the training set's out-of-fold first-stage scores
+            p = first_oof(tr)
+            p[~tr] = fit(x, tr, first=True).predict(x[~tr])
+            x2 = with_context(data, p)
+            cross2[~tr] = fit(x2, tr).predict(x2[~tr])
+    print("trained across data sets", file=sys.stderr)
+    oof = first_oof(everything)
+    predictions = [("other data set", cross), ("5 folds by page", oof)]
+    if args.stages == 2:
+        # Nested: a held-out fold's first-stage scores come from a model that did not see it (``oof``);
+        # the second stage of fold f is trained on the other folds' rows, their first-stage scores
+        # also out of fold.
+        x2 = with_context(data, oof)
+        oof2 = np.zeros(len(y))
+        for f in range(5):
+            oof2[fold == f] = fit(x2, fold != f).predict(x2[fold == f])
+        predictions = [(f"other data set, one stage of {args.trees} trees", cross),
+                       ("other data set, two stages", cross2),
+                       (f"5 folds by page, the first stage ({args.first_trees} trees) alone", oof),
+                       ("5 folds by page, two stages", oof2)]
     protect = data["words"] >= args.protect_words
+    snippets = Snippets(data)
     names = [f"{n} {v}" for n, v in SETS]
-    print("| predictions | threshold | " + " | ".join(names) + " | mean |")
-    print("|---|---:|" + "---:|" * (len(SETS) + 1))
+    print("| predictions | threshold | " + " | ".join(names) + " | mean | wcxb `dump` `with` kept / `without` removed |")
+    print("|---|---:|" + "---:|" * (len(SETS) + 1) + "---|")
     base = [set_f1(data, np.ones(len(y), dtype=bool), s) for s in range(len(SETS))]
-    print("| keep every line | — | " + " | ".join(f"{b:.3f}" for b in base) + f" | {np.mean(base):.3f} |")
+    print("| keep every line | — | " + " | ".join(f"{b:.4f}" for b in base) + f" | {np.mean(base):.4f} | |")
     best = (0.0, 0.2)
-    for label, pred in (("other data set", cross), ("5 folds by page", oof)):
+    chosen = predictions[-1][0]
+    for label, pred in predictions:
         for t in (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6):
             keep = (pred >= t) | protect
             f = [set_f1(data, keep, s) for s in range(len(SETS))]
-            print(f"| {label} | {t:.2f} | " + " | ".join(f"{v:.3f}" for v in f) + f" | {np.mean(f):.3f} |")
+            kept, removed = snippets(keep)
+            print(f"| {label} | {t:.2f} | " + " | ".join(f"{v:.4f}" for v in f)
+                  + f" | {np.mean(f):.4f} | {kept:.1%} / {removed:.1%} |", flush=True)
             # the best mean F1 among thresholds that leave no set worse than keeping every line
             no_loss = all(round(v, 3) >= round(b, 3) for v, b in zip(f, base, strict=True))
-            if label == "5 folds by page" and no_loss and np.mean(f) > best[0]:
+            if label == chosen and no_loss and np.mean(f) > best[0]:
                 best = (float(np.mean(f)), t)
     if args.threshold is not None:
         best = (best[0], args.threshold)
-    booster = train(x, y, args.trees, args.leaves, w)
+    first = fit(x, everything, first=True)
     out = Path(args.out)
     version = re.search(r"-v(\d+)$", out.stem)  # content-v3.json: version 3
-    export(booster, FEATURES, best[1], out, int(version.group(1)) if version else 0)
+    number = int(version.group(1)) if version else 0
+    if args.stages == 1:
+        export(spec_of(first, FEATURES), best[1], out, number)
+        final, rows = first, x
+    else:
+        x2 = with_context(data, oof)  # the second stage learns from first-stage scores of unseen pages
+        final = fit(x2, everything)
+        export(spec_of(final, ALL_FEATURES), best[1], out, number, first=spec_of(first, FEATURES))
+        rows = with_context(data, first.predict(x))  # as a run makes them, with the exported first stage
     from scrapewash.tasks.content import ContentModel
 
-    sample = x[:: max(1, len(x) // 20000)]
-    mine = ContentModel(json.loads(Path(args.out).read_text())).score(sample)
-    diff = float(np.abs(mine - booster.predict(sample)).max())
-    print(f"exported trees reproduce the trained model to {diff:.1e}", file=sys.stderr)
+    model = ContentModel(json.loads(out.read_text()))
+    pages = np.unique(data["doc"])[:: max(1, len(np.unique(data["doc"])) // 300)]
+    diff = 0.0
+    for d in pages:  # the exported model, page by page as a run scores it, against the trained boosters
+        m = data["doc"] == d
+        diff = max(diff, float(np.abs(model.score(model.page_rows(x[m])) - final.predict(rows[m])).max()))
+    print(f"exported trees reproduce the trained model to {diff:.1e} on {len(pages)} pages", file=sys.stderr)
     if diff > 1e-6:
         raise SystemExit("exported model does not reproduce the trained one")
     print(f"wrote {args.out} (threshold {best[1]})", file=sys.stderr)

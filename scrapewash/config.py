@@ -107,7 +107,7 @@ class ContentConfig(_Section):
         description="Judge each remaining line by its position and context (navigation runs, page head "
         "and tail, short lines far from the body) with the bundled line model.",
     )
-    model: str = Field("content-v5", description="Line model: a bundled name or a path to a model .json.")
+    model: str = Field("content-v6", description="Line model: a bundled name or a path to a model .json.")
     threshold: float | None = Field(
         None, ge=0, le=1,
         description="Lines scored below this are removed (default: the model's measured threshold).",

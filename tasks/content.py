@@ -15,7 +15,11 @@ neighbour) — and scores it with a small gradient-boosted tree model.
 The model (``tasks/models/content-v*.json``) is plain data: trees of
 (feature, threshold) splits, trained by ``bench/train_content.py`` on lines
 labelled against human gold cleaning, validated across data sets (trained on
-one, scored on the other). It is evaluated here with numpy alone. A line whose
+one, scored on the other). It is evaluated here with numpy and numba. The bundled
+model has two stages: the first scores every line from these signals; the second reads them again
+with the first stage's scores over the page (the scores around the line, the span from the first
+to the last line scored as content, the page's mean), so a short line among lines the first pass
+finds to be content, such as a sub-heading, reads differently from the same line among menus. A line whose
 score falls below the configured threshold is removed with
 ``reason="low_content"``; the removal's ``detail`` gives the score and the
 strongest signals, so a person can see why.
@@ -39,7 +43,7 @@ from scrapewash.tasks import minhash, title
 from scrapewash.tasks.boilerplate import _ASCII_CASE_TWINS  # letters matching ASCII only ignoring case
 
 MODELS_DIR = Path(__file__).with_name("models")
-DEFAULT_MODEL = "content-v5"
+DEFAULT_MODEL = "content-v6"
 
 _WORD = re.compile(r"\w+")
 _SENT_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
@@ -144,7 +148,27 @@ _EXPLAIN = {
     "rel_pos": "at {:.0%} of the page", "separator": "separator={:.0f}", "linkish": "link-like={:.0f}",
 }
 
-_LOG_SCALED = frozenset({"words", "short_run", "long_distance", "copies_in_doc"})  # stored as log1p
+# A two-stage model's second stage also reads the first stage's scores of the page's lines
+# (:func:`context_features`): a line among lines the first pass finds to be content is more likely
+# content than the same line among menus. "High" below: a first-pass score of 0.5 or more.
+CONTEXT_FEATURES = (
+    "ctx_score", "ctx_prev3", "ctx_prev2", "ctx_prev", "ctx_next", "ctx_next2", "ctx_next3",  # -1: no line
+    "ctx_win2", "ctx_win5",  # mean score over the line and 2 (5) on either side
+    "ctx_doc_mean", "ctx_doc_max", "ctx_doc_std", "ctx_doc_high", "ctx_rank",  # the page's scores; its rank
+    "ctx_in_span", "ctx_span_distance", "ctx_before_span", "ctx_after_span",  # the span first to last high line
+    "ctx_words_before", "ctx_words_after",  # share of the high lines' words above (below) the line
+    "ctx_win3_by_words", "ctx_from_mean",  # word-weighted mean over 3 on either side; score minus page mean
+)
+ALL_FEATURES = FEATURES + CONTEXT_FEATURES
+_EXPLAIN.update({
+    "ctx_score": "first pass {:.2f}", "ctx_win2": "first pass {:.2f} around it",
+    "ctx_win5": "first pass {:.2f} in the 11 lines around it", "ctx_doc_mean": "page's mean first pass {:.2f}",
+    "ctx_in_span": "inside the content span={:.0f}", "ctx_span_distance": "{:.0f} lines from a content line",
+    "ctx_win3_by_words": "first pass {:.2f} around it by words", "ctx_rank": "ranked at {:.0%} of the page",
+    "ctx_from_mean": "first pass {:+.2f} from the page's mean",
+})
+
+_LOG_SCALED = frozenset({"words", "short_run", "long_distance", "copies_in_doc", "ctx_span_distance"})  # stored as log1p
 
 
 class _Line(NamedTuple):
@@ -980,18 +1004,120 @@ def _featurize(current: list[str | None], blocks: list[int] | None = None,
     return idx, lines, x
 
 
+_HIGH = 0.5  # a "high" first-pass score, for the context features
+_N_CONTEXT = len(CONTEXT_FEATURES)
+
+
+@numba.njit(cache=True, nogil=True)
+def _context(p: np.ndarray, words: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """:data:`CONTEXT_FEATURES` of one page's lines from their first-pass scores ``p`` and word counts."""
+    m = p.shape[0]
+    out = np.empty((m, _N_CONTEXT), dtype=np.float64)
+    if m == 0:
+        return out
+    mean = p.mean()
+    top = p.max()
+    std = np.sqrt(((p - mean) ** 2).mean())
+    first = -1
+    last = -1
+    high = 0
+    high_words = 0.0
+    for i in range(m):
+        if p[i] >= _HIGH:
+            if first < 0:
+                first = i
+            last = i
+            high += 1
+            high_words += words[i]
+    order = np.argsort(p, kind="mergesort")  # stable: equal scores ranked by position
+    rank = np.empty(m, dtype=np.float64)
+    for j in range(m):
+        rank[order[j]] = (j + 0.5) / m
+    cum = np.zeros(m + 1)
+    cwp = np.zeros(m + 1)
+    cw = np.zeros(m + 1)
+    for i in range(m):
+        cum[i + 1] = cum[i] + p[i]
+        cwp[i + 1] = cwp[i] + p[i] * words[i]
+        cw[i + 1] = cw[i] + words[i]
+    # distance to the nearest high line: a pass from each side
+    near = np.empty(m, dtype=np.float64)
+    d = -1
+    for i in range(m):
+        if p[i] >= _HIGH:
+            d = i
+        near[i] = i - d if d >= 0 else np.inf
+    d = -1
+    for i in range(m - 1, -1, -1):
+        if p[i] >= _HIGH:
+            d = i
+        if d >= 0 and d - i < near[i]:
+            near[i] = d - i
+    above = 0.0
+    none = math.log1p(m)
+    for i in range(m):
+        out[i, 0] = p[i]
+        for j, off in enumerate((-3, -2, -1, 1, 2, 3)):
+            k = i + off
+            out[i, 1 + j] = p[k] if 0 <= k < m else -1.0
+        lo, hi = max(i - 2, 0), min(i + 3, m)
+        out[i, 7] = (cum[hi] - cum[lo]) / (hi - lo)
+        lo, hi = max(i - 5, 0), min(i + 6, m)
+        out[i, 8] = (cum[hi] - cum[lo]) / (hi - lo)
+        out[i, 9] = mean
+        out[i, 10] = top
+        out[i, 11] = std
+        out[i, 12] = high / m
+        out[i, 13] = rank[i]
+        if first >= 0:
+            out[i, 14] = 1.0 if first <= i <= last else 0.0
+            out[i, 15] = math.log1p(near[i])
+            out[i, 16] = math.log1p(max(first - i, 0))
+            out[i, 17] = math.log1p(max(i - last, 0))
+        else:
+            out[i, 14] = 0.0
+            out[i, 15] = none
+            out[i, 16] = none
+            out[i, 17] = none
+        own = words[i] if p[i] >= _HIGH else 0.0
+        total = max(high_words, 1.0)
+        out[i, 18] = above / total
+        out[i, 19] = (high_words - above - own) / total
+        above += own
+        lo, hi = max(i - 3, 0), min(i + 4, m)
+        out[i, 20] = (cwp[hi] - cwp[lo]) / max(cw[hi] - cw[lo], 1.0)
+        out[i, 21] = p[i] - mean
+    return out
+
+
+_WORDS_COLUMN = FEATURES.index("words")  # log1p of the line's word count
+
+
+def context_features(p: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """:data:`CONTEXT_FEATURES` (float32, one row per line) of one page's lines, in page order, from
+    their first-pass scores ``p`` and their feature rows ``x`` (for the word counts)."""
+    words = np.rint(np.expm1(x[:, _WORDS_COLUMN].astype(np.float64)))
+    return _context(np.ascontiguousarray(p, dtype=np.float64), words).astype(np.float32)
+
+
 class ContentModel:
     """Gradient-boosted trees stored as arrays; ``score`` gives P(content) per row.
 
     All trees' nodes live in flat arrays (tree ``t``'s node ``k`` at ``offset[t] + k``); a leaf's
     children point at itself, so walking ``max_depth`` steps lands every row on its leaf.
+
+    A two-stage model (``"first"`` in its spec: the first stage, itself a model) reads, beside a
+    line's features, the :data:`CONTEXT_FEATURES` of the first stage's scores of the whole page.
+    Its rows are made per page by :meth:`page_rows`; a one-stage model's rows are the features.
     """
 
     def __init__(self, spec: dict):
         self.name = spec["name"]
         self.version = int(spec["version"])
         names = tuple(spec["features"])
-        unknown = [f for f in names if f not in FEATURES]
+        self.first = ContentModel(spec["first"]) if "first" in spec else None
+        known = ALL_FEATURES if self.first is not None else FEATURES
+        unknown = [f for f in names if f not in known]
         if unknown:
             raise ValueError(f"model {self.name} was trained on features this version does not compute: {unknown}")
         self.features = names
@@ -1009,7 +1135,7 @@ class ContentModel:
         leaf = left < 0
         # The trees' feature numbers index the model's own feature list; they are mapped to this
         # version's columns, so a model trained before a feature was added still reads its own.
-        columns = np.array([FEATURES.index(f) for f in names], dtype=np.int64)
+        columns = np.array([ALL_FEATURES.index(f) for f in names], dtype=np.int64)
         self.feature = columns[np.concatenate([t["feature"] for t in trees]).astype(np.int64)]
         self.threshold = np.concatenate([t["threshold"] for t in trees]).astype(np.float64)
         self.value = np.concatenate([t["value"] for t in trees]).astype(np.float64)
@@ -1023,27 +1149,34 @@ class ContentModel:
         t32[above] = np.nextafter(t32[above], np.float32(-np.inf))
         self.walk = (self.roots.astype(np.int32), self.feature.astype(np.int32), t32,
                      self.left.astype(np.int32), self.right.astype(np.int32))
+        self.depths = _tree_depths(self.roots, self.left, self.right)
+        self.packed = np.column_stack([self.walk[1], np.zeros(len(t32), dtype=np.int32), self.walk[3], self.walk[4]])
+        self.packed_thresholds = self.packed.view(np.float32)
+        self.packed_thresholds[:, 1] = t32
         importance = spec.get("importance", {})
         self.explained = [f for f in sorted(importance, key=importance.get, reverse=True) if f in _EXPLAIN]
 
     def margin(self, x: np.ndarray) -> np.ndarray:
         """Sum of the trees' leaf values for each row.
 
-        The trees are walked by compiled code (:func:`_leaves`, numba); the leaf values are then
-        summed by numpy exactly as :meth:`margin_reference` sums them, so both give the same bits.
+        The trees are walked and their leaf values summed by compiled code (:func:`_margins`, numba),
+        tree after tree in the model's order, as :meth:`margin_reference` sums them, so both give
+        the same bits.
         """
         n = x.shape[0]
         if not n:
             return np.zeros(0)
         if x.dtype == np.float32:
-            node = _leaves(np.ascontiguousarray(x), *self.walk)
+            total = _margins_packed(np.ascontiguousarray(x), self.walk[0], self.packed, self.packed_thresholds,
+                                    self.depths, self.value)
         else:
-            node = _leaves(np.ascontiguousarray(x, dtype=np.float64), self.roots, self.feature, self.threshold,
-                           self.left, self.right)
-        return self.base + self.value[node].sum(axis=1)
+            total = _margins(np.ascontiguousarray(x, dtype=np.float64), self.roots, self.feature, self.threshold,
+                             self.left, self.right, self.depths, self.value)
+        return self.base + total
 
     def margin_reference(self, x: np.ndarray) -> np.ndarray:
-        """:meth:`margin` in numpy alone: every tree walked ``max_depth`` steps at once."""
+        """:meth:`margin` in numpy alone: every tree walked ``max_depth`` steps at once, then the
+        leaf values added tree after tree."""
         n = x.shape[0]
         if not n:
             return np.zeros(0)
@@ -1053,29 +1186,91 @@ class ContentModel:
         for _ in range(self.depth):
             go_left = xd[rows, self.feature[node]] <= self.threshold[node]
             node = np.where(go_left, self.left[node], self.right[node])
-        return self.base + self.value[node].sum(axis=1)
+        total = np.zeros(n)
+        for k in range(self.n_trees):
+            total += self.value[node[:, k]]
+        return self.base + total
 
     def score(self, x: np.ndarray) -> np.ndarray:
+        """P(content) of each row: rows of features, or of a two-stage model, :meth:`page_rows`."""
         return 1.0 / (1.0 + np.exp(-self.margin(x)))
+
+    def page_rows(self, x: np.ndarray) -> np.ndarray:
+        """The rows this model's trees read for one page's lines (``x``: their features, in page
+        order): ``x`` itself, or for a two-stage model ``x`` with the context of the first stage's
+        scores (:data:`ALL_FEATURES`' columns)."""
+        if self.first is None:
+            return x
+        return np.hstack([x, context_features(self.first.score(x), x)])
 
 
 @numba.njit(cache=True, nogil=True)
-def _leaves(x: np.ndarray, roots: np.ndarray, feature: np.ndarray, threshold: np.ndarray, left: np.ndarray,
-            right: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
-    """The leaf each row lands on in each tree (a leaf's children point at itself). Tree by tree, so
-    that one tree's nodes stay in the nearest cache while every row walks it."""
+def _margins(x: np.ndarray, roots: np.ndarray, feature: np.ndarray, threshold: np.ndarray, left: np.ndarray,
+             right: np.ndarray, depth: np.ndarray, value: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """The sum of each row's leaf values over the trees, tree after tree.
+
+    All rows walk a tree together, one level at a time, for as many levels as the tree is deep
+    (``depth``): a row on a leaf stays there (a leaf's children point at itself). Each step picks
+    the next node without a branch, and the rows' steps do not wait on each other, so the processor
+    overlaps them; walking each row down with a branch per node stalls on every mispredicted turn.
+    """
     n = x.shape[0]
-    t = roots.shape[0]
-    out = np.empty((n, t), dtype=np.int64)
-    for k in range(t):
+    out = np.zeros(n, dtype=np.float64)
+    node = np.empty(n, dtype=np.int64)
+    for k in range(roots.shape[0]):
         for i in range(n):
-            node = np.int64(roots[k])
-            while left[node] != node:
-                if x[i, feature[node]] <= threshold[node]:
-                    node = left[node]
-                else:
-                    node = right[node]
-            out[i, k] = node
+            node[i] = roots[k]
+        for _ in range(depth[k]):
+            for i in range(n):
+                j = node[i]
+                node[i] = left[j] if x[i, feature[j]] <= threshold[j] else right[j]
+        for i in range(n):
+            out[i] += value[node[i]]
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _margins_packed(x: np.ndarray, roots: np.ndarray, nodes: np.ndarray, thresholds: np.ndarray,
+                    depth: np.ndarray, value: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """:func:`_margins` for float32 rows, with each node's feature, threshold and children in one
+    16-byte row of ``nodes`` (int32: feature, threshold's bits, left, right; ``thresholds``: the
+    same memory seen as float32), so a step reads one cache line. One or two rows walk down with a
+    branch per node instead: for so few, the level-by-level walk's steps past their leaves cost more
+    than the mispredicted turns."""
+    n = x.shape[0]
+    out = np.zeros(n, dtype=np.float64)
+    if n <= 2:
+        for k in range(roots.shape[0]):
+            for i in range(n):
+                j = roots[k]
+                while nodes[j, 2] != j:
+                    j = nodes[j, 2] if x[i, nodes[j, 0]] <= thresholds[j, 1] else nodes[j, 3]
+                out[i] += value[j]
+        return out
+    node = np.empty(n, dtype=np.int32)
+    for k in range(roots.shape[0]):
+        for i in range(n):
+            node[i] = roots[k]
+        for _ in range(depth[k]):
+            for i in range(n):
+                j = node[i]
+                node[i] = nodes[j, 2] if x[i, nodes[j, 0]] <= thresholds[j, 1] else nodes[j, 3]
+        for i in range(n):
+            out[i] += value[node[i]]
+    return out
+
+
+def _tree_depths(roots: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Each tree's depth: the most steps from its root to a leaf."""
+    out = np.zeros(len(roots), dtype=np.int64)
+    for k, r in enumerate(roots.tolist()):
+        level, d = [r], 0
+        while True:
+            nxt = [c for j in level if left[j] != j for c in (int(left[j]), int(right[j]))]
+            if not nxt:
+                break
+            level, d = nxt, d + 1
+        out[k] = d
     return out
 
 
@@ -1088,29 +1283,37 @@ def load_model(name: str = DEFAULT_MODEL) -> ContentModel:
 def model_info(name: str, threshold: float | None) -> dict:
     """What a run records about its line model (loading it, so a bad model fails before any work)."""
     m = load_model(name)
-    return {"name": m.name, "version": m.version, "trees": m.n_trees,
+    return {"name": m.name, "version": m.version, "stages": 1 if m.first is None else 2,
+            "trees": m.n_trees + (m.first.n_trees if m.first is not None else 0),
             "threshold": threshold if threshold is not None else m.default_threshold}
 
 
 def explain(row: np.ndarray, model: ContentModel, top: int = 4) -> str:
-    """The ``top`` most important signals the model weighs, with this row's values, in words."""
+    """The ``top`` most important signals the model weighs, with this row's values, in words; for a
+    two-stage model, then the first stage's three, which say what its first pass saw."""
     parts = []
     for f in model.explained[:top]:
-        v = float(row[FEATURES.index(f)])
+        v = float(row[ALL_FEATURES.index(f)])
         parts.append(_EXPLAIN[f].format(math.expm1(v) if f in _LOG_SCALED else v))
-    return "; ".join(parts)
+    out = "; ".join(parts)
+    if model.first is not None:
+        out += " | first pass: " + explain(row, model.first, 3)
+    return out
 
 
 def explanations(rows: np.ndarray, model: ContentModel, top: int = 4) -> list[str]:
     """:func:`explain` of each row of ``rows``: the columns picked and made Python floats in one
     call, the formats looked up once (tested equal)."""
-    spec = [(FEATURES.index(f), _EXPLAIN[f].format, f in _LOG_SCALED) for f in model.explained[:top]]
+    spec = [(ALL_FEATURES.index(f), _EXPLAIN[f].format, f in _LOG_SCALED) for f in model.explained[:top]]
     if not len(rows):
         return []
     values = rows[:, [col for col, _, _ in spec]].tolist()
     expm1 = math.expm1
-    return ["; ".join([fmt(expm1(v) if log else v) for (_, fmt, log), v in zip(spec, vals, strict=True)])
-            for vals in values]
+    out = ["; ".join([fmt(expm1(v) if log else v) for (_, fmt, log), v in zip(spec, vals, strict=True)])
+           for vals in values]
+    if model.first is not None:
+        out = [f"{a} | first pass: {b}" for a, b in zip(out, explanations(rows, model.first, 3), strict=True)]
+    return out
 
 
 def _headline_position(texts: list[str], lines: _Lines) -> int | None:
@@ -1195,13 +1398,15 @@ def _score_lines(doc_id: str, current: list[str | None], idx: list[int], texts: 
     # Only lines the model may remove are scored (the features still see every line).
     judged = [k for k in range(len(idx)) if not protected[k]]
     p = np.full(len(idx), np.inf)
+    rows = x
     if judged:
-        p[judged] = model.score(x[judged])
+        rows = model.page_rows(x)  # a two-stage model's first pass scores every line
+        p[judged] = model.score(rows[judged])
     scores = p.tolist()
     low = [k for k in judged if not scores[k] >= threshold]  # "not >=": removed unless scored at the threshold or above
     if keep_list_items and low:
         low = _outside_kept_lists(low, (x[:, _BULLET_COLUMN] > 0).tolist())  # the features' own list marks
-    for k, why in zip(low, explanations(x[low], model), strict=True):
+    for k, why in zip(low, explanations(rows[low], model), strict=True):
         i = idx[k]
         out[i] = None
         removals.append(Removal(doc_id, i, texts[k], "low_content", "paragraph", 1, rule=model.name,

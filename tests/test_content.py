@@ -68,6 +68,9 @@ def test_trees_are_evaluated_like_their_definition():
     expected = np.array([0.5 - 2 + 0.25, 0.5 + 1 + 0.25, 0.5 + 3 + 0.25])
     assert np.allclose(model.margin(x), expected)
     assert np.allclose(model.score(x), 1 / (1 + np.exp(-expected)))
+    for rows in (x[:1], x[1:], x[[2, 0, 1, 2]]):  # the walk for one or two rows and the level-by-level one
+        assert np.allclose(model.margin(rows), model.margin_reference(rows))
+    assert model.depths.tolist() == [2, 0]
 
 
 def test_model_on_features_this_version_lacks_is_refused():
@@ -236,3 +239,101 @@ def test_lead_in_of_a_long_line_in_its_block_is_protected():
     out, _ = content.judge("d", list(current), model, 1.0, 40, keep_headline=False, blocks=[0, 1, 1, 2],
                            keep_lead_in=False)
     assert out[1] is None
+
+
+def _context_reference(p: np.ndarray, words: np.ndarray) -> np.ndarray:
+    """content.CONTEXT_FEATURES of one page, written out column by column with numpy."""
+    m = len(p)
+    pos = np.arange(m)
+    pad = np.concatenate([np.full(3, -1.0), p, np.full(3, -1.0)])
+    shifted = [pad[3 + off:3 + off + m] for off in (-3, -2, -1, 1, 2, 3)]
+
+    def mean_around(r, values, weights=None):
+        w = np.ones(m) if weights is None else weights
+        out = []
+        for i in range(m):
+            lo, hi = max(i - r, 0), min(i + r + 1, m)
+            out.append((values[lo:hi] * w[lo:hi]).sum() / max(w[lo:hi].sum(), 1.0 if weights is not None else 0))
+        return np.array(out)
+
+    high = p >= 0.5
+    hi = np.flatnonzero(high)
+    rank = np.empty(m)
+    rank[np.argsort(p, kind="stable")] = (np.arange(m) + 0.5) / m
+    if len(hi):
+        first, last = hi[0], hi[-1]
+        span = [(pos >= first) & (pos <= last), np.log1p(np.abs(pos[:, None] - hi[None, :]).min(axis=1)),
+                np.log1p(np.maximum(first - pos, 0)), np.log1p(np.maximum(pos - last, 0))]
+    else:
+        span = [np.zeros(m)] + [np.full(m, math.log1p(m))] * 3
+    hw = np.where(high, words, 0.0)
+    total = max(hw.sum(), 1.0)
+    cols = [p, *shifted, mean_around(2, p), mean_around(5, p), np.full(m, p.mean()), np.full(m, p.max()),
+            np.full(m, p.std()), np.full(m, high.mean()), rank, *span,
+            (np.cumsum(hw) - hw) / total, (hw.sum() - np.cumsum(hw)) / total,
+            mean_around(3, p, words), p - p.mean()]
+    return np.column_stack(cols).astype(np.float32)
+
+
+def test_context_features_of_first_pass_scores():
+    p = np.array([0.1, 0.9, 0.2, 0.7, 0.05])
+    x = np.zeros((5, len(content.FEATURES)), dtype=np.float32)
+    x[:, content.FEATURES.index("words")] = np.log1p([3, 20, 5, 30, 2])
+    c = {n: col.tolist() for n, col in zip(content.CONTEXT_FEATURES, content.context_features(p, x).T, strict=True)}
+    assert c["ctx_prev"] == pytest.approx([-1, 0.1, 0.9, 0.2, 0.7])
+    assert c["ctx_next3"] == pytest.approx([0.7, 0.05, -1, -1, -1])
+    assert c["ctx_in_span"] == [0, 1, 1, 1, 0]  # from the first line scored 0.5 or more to the last
+    assert c["ctx_span_distance"] == pytest.approx(np.log1p([1, 0, 1, 0, 1]).tolist())
+    assert c["ctx_rank"] == pytest.approx([0.3, 0.9, 0.5, 0.7, 0.1])
+    # of the 50 words on high lines, 20 are above the fourth line and none below it
+    assert c["ctx_words_before"][3] == pytest.approx(0.4) and c["ctx_words_after"][3] == 0
+    assert c["ctx_doc_high"] == pytest.approx([0.4] * 5)
+    assert content.context_features(np.zeros(0), x[:0]).shape == (0, len(content.CONTEXT_FEATURES))
+    # no high line: the span signals say "far away"
+    low = content.context_features(np.full(3, 0.2), x[:3])
+    assert low[:, content.CONTEXT_FEATURES.index("ctx_in_span")].tolist() == [0, 0, 0]
+    assert low[:, content.CONTEXT_FEATURES.index("ctx_span_distance")].tolist() == pytest.approx([math.log1p(3)] * 3)
+
+
+def test_context_features_equal_their_reference():
+    rng = np.random.default_rng(3)
+    for m in [1, 2, 3, 7, 12, 40, 200]:
+        for _ in range(20):
+            p = rng.random(m) if rng.random() < 0.7 else rng.choice([0.1, 0.5, 0.9], m)  # ties too
+            words = rng.integers(0, 80, m).astype(np.float64)
+            x = np.zeros((m, len(content.FEATURES)), dtype=np.float32)
+            x[:, content.FEATURES.index("words")] = np.log1p(words)
+            got = content.context_features(p, x)
+            assert np.allclose(got, _context_reference(p, words), rtol=1e-6, atol=1e-6), m
+
+
+def test_a_two_stage_model_reads_the_first_stages_scores_of_the_page():
+    first = {"name": "f", "version": 1, "features": ["words"], "base_score": 0.0,
+             "trees": [{"feature": [0, 0, 0], "threshold": [math.log1p(10), 0, 0], "left": [1, -1, -1],
+                        "right": [2, -1, -1], "value": [0, -3.0, 3.0]}]}  # long lines score high
+    # second stage: a line inside the span of high lines is content, whatever its own length
+    spec = {"name": "s", "version": 1, "features": ["words", "ctx_in_span"], "base_score": 0.0, "first": first,
+            "trees": [{"feature": [1, 0, 0], "threshold": [0.5, 0, 0], "left": [1, -1, -1],
+                       "right": [2, -1, -1], "value": [0, -2.0, 2.0]}]}
+    model = content.ContentModel(spec)
+    x = np.zeros((5, len(content.FEATURES)), dtype=np.float32)
+    x[:, content.FEATURES.index("words")] = np.log1p([2, 30, 3, 30, 2])
+    rows = model.page_rows(x)
+    assert rows.shape == (5, len(content.ALL_FEATURES)) and rows.dtype == np.float32
+    assert np.array_equal(rows[:, :len(content.FEATURES)], x)
+    assert model.margin(rows).tolist() == [-2.0, 2.0, 2.0, 2.0, -2.0]
+    assert model.margin_reference(rows).tolist() == [-2.0, 2.0, 2.0, 2.0, -2.0]
+    # a one-stage model may not ask for context, which only a first stage gives
+    with pytest.raises(ValueError, match="does not compute.*'ctx_in_span'"):
+        content.ContentModel({k: v for k, v in spec.items() if k != "first"})
+    out, removals = content.judge("d", ["Home", "a " * 30, "Short one", "b " * 30, "Contact"], model, 0.5, 40,
+                                  keep_headline=False)
+    assert out[2] == "Short one" and out[0] is None and out[4] is None
+    assert all(r.detail.startswith("score 0.12 < 0.50") for r in removals)
+
+
+def test_the_previous_one_stage_model_still_loads():
+    old = content.load_model("content-v5")
+    assert old.first is None and old.features == content.FEATURES
+    x = content.features(_page().split("\n"))[1]
+    assert old.page_rows(x) is x

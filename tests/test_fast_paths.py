@@ -35,6 +35,8 @@ from scrapewash.tasks.boilerplate import load_rules, match_form, required_litera
 
 RULES = load_rules()
 MODEL = content.load_model()
+STAGES = [m for m in (MODEL.first, MODEL) if m is not None]  # a two-stage model's first stage, then itself
+WIDTH = len(content.ALL_FEATURES)  # what a two-stage model's rows hold (a one-stage model reads the first columns)
 RULES_WHOLE_SUFFIX = copy.copy(RULES)  # the suffix prefilter reading the whole paragraph
 RULES_WHOLE_SUFFIX._suffix_width = None
 
@@ -212,18 +214,22 @@ def test_page_features_equal_the_line_by_line_reference(lines):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.floats(-5, 50, width=32), min_size=len(content.FEATURES) * 3,
-                max_size=len(content.FEATURES) * 3))
+@given(st.integers(1, 5).flatmap(lambda n: st.lists(st.floats(-5, 50, width=32), min_size=WIDTH * n,
+                                                    max_size=WIDTH * n)))
 def test_compiled_tree_walk_equals_numpy(values):
-    x = np.array(values, dtype=np.float32).reshape(3, -1)
-    assert np.array_equal(MODEL.margin(x), MODEL.margin_reference(x))
+    """One or two rows take the walk with a branch per node, more the level-by-level walk: both
+    equal the numpy reference."""
+    x = np.array(values, dtype=np.float32).reshape(-1, WIDTH)
+    for model in STAGES:
+        assert np.array_equal(model.margin(x), model.margin_reference(x))
+        assert np.array_equal(model.margin(x.astype(np.float64)), model.margin_reference(x))  # unpacked walk
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.floats(-5, 50, width=32), min_size=len(content.FEATURES), max_size=len(content.FEATURES) * 4)
-       .map(lambda v: v[:len(v) - len(v) % len(content.FEATURES)]))
+@given(st.lists(st.floats(-5, 50, width=32), min_size=WIDTH, max_size=WIDTH * 4)
+       .map(lambda v: v[:len(v) - len(v) % WIDTH]))
 def test_explanations_equal_one_row_at_a_time(values):
-    x = np.array(values, dtype=np.float32).reshape(-1, len(content.FEATURES))
+    x = np.array(values, dtype=np.float32).reshape(-1, WIDTH)
     assert content.explanations(x, MODEL) == [content.explain(row, MODEL) for row in x]
     assert content.explanations(x[:0], MODEL) == []
 
@@ -267,7 +273,10 @@ def test_fast_paths_equal_their_references_on_the_dev_sets(path, every, first, l
             current, _ = RULES.apply("d", paras)
             _features_equal(current, blocks)
             _, _, x = content._featurize(current, blocks)
-            assert np.array_equal(MODEL.margin(x), MODEL.margin_reference(x))
+            if len(x):
+                rows = MODEL.page_rows(x)
+                for model in STAGES:
+                    assert np.array_equal(model.margin(rows), model.margin_reference(rows))
             n_lines += len(paras)
     assert n_lines > least
 
@@ -291,10 +300,14 @@ def test_match_form_keeps_the_word_count():
 def test_float32_thresholds_decide_as_the_float64_ones():
     """The compiled walk compares float32 rows with thresholds rounded down to float32: for every
     threshold of the model and the float32 values around it, the same side of the split."""
-    _, feature, t32, left, right = MODEL.walk
-    internal = MODEL.left != np.arange(len(MODEL.left))
-    t64 = MODEL.threshold[internal]
-    near = t64.astype(np.float32)
-    for x in (near, np.nextafter(near, np.float32(np.inf)), np.nextafter(near, np.float32(-np.inf))):
-        assert np.array_equal(x <= t32[internal], x.astype(np.float64) <= t64)
-    assert (t32[internal].astype(np.float64) != t64).any(), "some thresholds are not float32 values"
+    for model in STAGES:
+        _, feature, t32, left, right = model.walk
+        internal = model.left != np.arange(len(model.left))
+        t64 = model.threshold[internal]
+        near = t64.astype(np.float32)
+        for x in (near, np.nextafter(near, np.float32(np.inf)), np.nextafter(near, np.float32(-np.inf))):
+            assert np.array_equal(x <= t32[internal], x.astype(np.float64) <= t64)
+        assert (t32[internal].astype(np.float64) != t64).any(), "some thresholds are not float32 values"
+        # the packed nodes the float32 walk reads hold the same features, thresholds and children
+        assert np.array_equal(model.packed_thresholds[:, 1], t32)
+        assert np.array_equal(model.packed[:, [0, 2, 3]], np.column_stack([feature, left, right]))

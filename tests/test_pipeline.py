@@ -77,7 +77,7 @@ def test_output_layout_and_schemas(sample_run):
     assert manifest["schema_versions"] == schemas.VERSIONS
     assert manifest["counts"]["documents_out"] == counts["documents_out"]
     assert set(manifest["rule_packs"]) >= {"donation", "comments", "credits"}
-    assert manifest["line_model"]["name"] == "content-v5" and 0 < manifest["line_model"]["threshold"] < 1
+    assert manifest["line_model"]["name"] == "content-v6" and 0 < manifest["line_model"]["threshold"] < 1
     assert not (out / "_staging").exists()
 
 
