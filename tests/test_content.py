@@ -330,6 +330,11 @@ def test_a_two_stage_model_reads_the_first_stages_scores_of_the_page():
                                   keep_headline=False)
     assert out[2] == "Short one" and out[0] is None and out[4] is None
     assert all(r.detail.startswith("score 0.12 < 0.50") for r in removals)
+    # the detail names the signals of both stages (this model's importances are empty: no signal)
+    assert all(r.detail.endswith(" | first pass: ") for r in removals)
+    page = _page().split("\n")
+    _, removals = content.judge("p", page, content.load_model(), 0.4, 40, keep_headline=False)
+    assert removals and all(" | first pass: " in r.detail and "first pass 0." in r.detail for r in removals)
 
 
 def test_the_previous_one_stage_model_still_loads():
