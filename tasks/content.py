@@ -1159,9 +1159,10 @@ class ContentModel:
     def margin(self, x: np.ndarray) -> np.ndarray:
         """Sum of the trees' leaf values for each row.
 
-        The trees are walked and their leaf values summed by compiled code (:func:`_margins`, numba),
-        tree after tree in the model's order, as :meth:`margin_reference` sums them, so both give
-        the same bits.
+        The trees are walked and their leaf values summed by compiled code (numba): float32 rows,
+        as the features are, through the packed nodes (:func:`_margins_packed`), other rows through
+        the node arrays (:func:`_margins`); tree after tree in the model's order, as
+        :meth:`margin_reference` sums them, so all give the same bits.
         """
         n = x.shape[0]
         if not n:
