@@ -1,6 +1,6 @@
-"""Train and validate the line model (``tasks/models/content-v*.json``).
+"""Train and validate the line model (``tasks/models/content-v*.json[.gz]``).
 
-    python bench/train_content.py --threshold 0.4                     # tasks/models/content-v6.json as bundled
+    python bench/train_content.py --threshold 0.4                     # tasks/models/content-v6.json.gz as bundled
     python bench/train_content.py --stages 1 --threshold 0.4 --out tasks/models/content-v5.json
 
 Needs ``lightgbm`` (``pip install -e ".[train]"``) and ../shared/evaldata beside the checkout.
@@ -25,6 +25,7 @@ Needs ``lightgbm`` (``pip install -e ".[train]"``) and ../shared/evaldata beside
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
 import json
 import re
@@ -201,13 +202,21 @@ def spec_of(booster, features: tuple[str, ...]) -> dict:
             "trees": trees}
 
 
+def model_name(path: Path) -> str:
+    """``content-v6`` of ``.../content-v6.json`` or ``.../content-v6.json.gz``."""
+    return path.name.removesuffix(".gz").removesuffix(".json")
+
+
 def export(spec: dict, threshold: float, path: Path, version: int, first: dict | None = None) -> None:
-    out = {"name": path.stem, "version": version, **spec, "threshold": round(threshold, 3)}
+    """Write the model; gzip-compressed (without a time stamp, so the bytes repeat) for ``.gz``."""
+    name = model_name(path)
+    out = {"name": name, "version": version, **spec, "threshold": round(threshold, 3)}
     if first is not None:
         out["kind"] = "two-stage gradient-boosted trees (binary log-loss); the second reads the first's scores"
-        out["first"] = {"name": f"{path.stem}-first", "version": version, **first}
+        out["first"] = {"name": f"{name}-first", "version": version, **first}
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out, separators=(",", ":")) + "\n", encoding="utf-8")
+    data = (json.dumps(out, separators=(",", ":")) + "\n").encode("utf-8")
+    path.write_bytes(gzip.compress(data, compresslevel=9, mtime=0) if path.name.endswith(".gz") else data)
 
 
 def with_context(data: dict, p: np.ndarray) -> np.ndarray:
@@ -253,7 +262,7 @@ class Snippets:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=str(ROOT / "tasks" / "models" / "content-v6.json"))
+    ap.add_argument("--out", default=str(ROOT / "tasks" / "models" / "content-v6.json.gz"))
     ap.add_argument("--cache", default=str(ROOT / "bench" / "out" / "content-features.npz"))
     ap.add_argument("--stages", type=int, choices=(1, 2), default=2)
     ap.add_argument("--trees", type=int, default=400)
@@ -342,7 +351,7 @@ def main() -> int:
         best = (best[0], args.threshold)
     first = fit(x, everything, first=True)
     out = Path(args.out)
-    version = re.search(r"-v(\d+)$", out.stem)  # content-v3.json: version 3
+    version = re.search(r"-v(\d+)$", model_name(out))  # content-v3.json: version 3
     number = int(version.group(1)) if version else 0
     if args.stages == 1:
         export(spec_of(first, FEATURES), best[1], out, number)
@@ -352,9 +361,9 @@ def main() -> int:
         final = fit(x2, everything)
         export(spec_of(final, ALL_FEATURES), best[1], out, number, first=spec_of(first, FEATURES))
         rows = with_context(data, first.predict(x))  # as a run makes them, with the exported first stage
-    from scrapewash.tasks.content import ContentModel
+    from scrapewash.tasks.content import ContentModel, read_spec
 
-    model = ContentModel(json.loads(out.read_text()))
+    model = ContentModel(read_spec(out))
     pages = np.unique(data["doc"])[:: max(1, len(np.unique(data["doc"])) // 300)]
     diff = 0.0
     for d in pages:  # the exported model, page by page as a run scores it, against the trained boosters

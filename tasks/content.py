@@ -12,7 +12,7 @@ measures over its neighbourhood (how many long sentence-like lines are near,
 how long the run of short lines around it is, whether a rule removed a
 neighbour) — and scores it with a small gradient-boosted tree model.
 
-The model (``tasks/models/content-v*.json``) is plain data: trees of
+The model (``tasks/models/content-v*.json[.gz]``) is plain data: trees of
 (feature, threshold) splits, trained by ``bench/train_content.py`` on lines
 labelled against human gold cleaning, validated across data sets (trained on
 one, scored on the other). It is evaluated here with numpy and numba. The bundled
@@ -27,6 +27,7 @@ strongest signals, so a person can see why.
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import re
@@ -1150,29 +1151,28 @@ class ContentModel:
         self.walk = (self.roots.astype(np.int32), self.feature.astype(np.int32), t32,
                      self.left.astype(np.int32), self.right.astype(np.int32))
         self.depths = _tree_depths(self.roots, self.left, self.right)
-        self.packed = np.column_stack([self.walk[1], np.zeros(len(t32), dtype=np.int32), self.walk[3], self.walk[4]])
-        self.packed_thresholds = self.packed.view(np.float32)
-        self.packed_thresholds[:, 1] = t32
+        self.packed, self.packed_thresholds = _pack(self.walk[1], t32, self.walk[3], self.walk[4])
+        self.packed64 = _pack(self.feature, self.threshold, self.left, self.right)
         importance = spec.get("importance", {})
         self.explained = [f for f in sorted(importance, key=importance.get, reverse=True) if f in _EXPLAIN]
 
     def margin(self, x: np.ndarray) -> np.ndarray:
         """Sum of the trees' leaf values for each row.
 
-        The trees are walked and their leaf values summed by compiled code (numba): float32 rows,
-        as the features are, through the packed nodes (:func:`_margins_packed`), other rows through
-        the node arrays (:func:`_margins`); tree after tree in the model's order, as
-        :meth:`margin_reference` sums them, so all give the same bits.
+        The trees are walked and their leaf values summed by compiled code (:func:`_margins`, numba):
+        float32 rows, as the features are, against the thresholds rounded down to float32, other
+        rows against the float64 ones; tree after tree in the model's order, as
+        :meth:`margin_reference` sums them, so both give the same bits.
         """
         n = x.shape[0]
         if not n:
             return np.zeros(0)
         if x.dtype == np.float32:
-            total = _margins_packed(np.ascontiguousarray(x), self.walk[0], self.packed, self.packed_thresholds,
-                                    self.depths, self.value)
+            total = _margins(np.ascontiguousarray(x), self.walk[0], self.packed, self.packed_thresholds,
+                             self.depths, self.value)
         else:
-            total = _margins(np.ascontiguousarray(x, dtype=np.float64), self.roots, self.feature, self.threshold,
-                             self.left, self.right, self.depths, self.value)
+            total = _margins(np.ascontiguousarray(x, dtype=np.float64), self.roots, *self.packed64,
+                             self.depths, self.value)
         return self.base + total
 
     def margin_reference(self, x: np.ndarray) -> np.ndarray:
@@ -1206,38 +1206,20 @@ class ContentModel:
 
 
 @numba.njit(cache=True, nogil=True)
-def _margins(x: np.ndarray, roots: np.ndarray, feature: np.ndarray, threshold: np.ndarray, left: np.ndarray,
-             right: np.ndarray, depth: np.ndarray, value: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+def _margins(x: np.ndarray, roots: np.ndarray, nodes: np.ndarray, thresholds: np.ndarray,
+             depth: np.ndarray, value: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
     """The sum of each row's leaf values over the trees, tree after tree.
 
+    ``nodes`` holds each node's feature, threshold bits, left and right child in one row (int32 for
+    float32 rows: 16 bytes, one cache line per step; int64 for float64 rows); ``thresholds`` is the
+    same memory seen as floats. A leaf's children point at itself.
+
     All rows walk a tree together, one level at a time, for as many levels as the tree is deep
-    (``depth``): a row on a leaf stays there (a leaf's children point at itself). Each step picks
-    the next node without a branch, and the rows' steps do not wait on each other, so the processor
-    overlaps them; walking each row down with a branch per node stalls on every mispredicted turn.
+    (``depth``): each step picks the next node without a branch, and the rows' steps do not wait on
+    each other, so the processor overlaps them; walking each row down with a branch per node stalls
+    on every mispredicted turn. One or two rows walk down with a branch per node all the same: for
+    so few, the level-by-level walk's steps past their leaves cost more than the mispredicted turns.
     """
-    n = x.shape[0]
-    out = np.zeros(n, dtype=np.float64)
-    node = np.empty(n, dtype=np.int64)
-    for k in range(roots.shape[0]):
-        for i in range(n):
-            node[i] = roots[k]
-        for _ in range(depth[k]):
-            for i in range(n):
-                j = node[i]
-                node[i] = left[j] if x[i, feature[j]] <= threshold[j] else right[j]
-        for i in range(n):
-            out[i] += value[node[i]]
-    return out
-
-
-@numba.njit(cache=True, nogil=True)
-def _margins_packed(x: np.ndarray, roots: np.ndarray, nodes: np.ndarray, thresholds: np.ndarray,
-                    depth: np.ndarray, value: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
-    """:func:`_margins` for float32 rows, with each node's feature, threshold and children in one
-    16-byte row of ``nodes`` (int32: feature, threshold's bits, left, right; ``thresholds``: the
-    same memory seen as float32), so a step reads one cache line. One or two rows walk down with a
-    branch per node instead: for so few, the level-by-level walk's steps past their leaves cost more
-    than the mispredicted turns."""
     n = x.shape[0]
     out = np.zeros(n, dtype=np.float64)
     if n <= 2:
@@ -1248,7 +1230,7 @@ def _margins_packed(x: np.ndarray, roots: np.ndarray, nodes: np.ndarray, thresho
                     j = nodes[j, 2] if x[i, nodes[j, 0]] <= thresholds[j, 1] else nodes[j, 3]
                 out[i] += value[j]
         return out
-    node = np.empty(n, dtype=np.int32)
+    node = np.empty(n, dtype=nodes.dtype)
     for k in range(roots.shape[0]):
         for i in range(n):
             node[i] = roots[k]
@@ -1259,6 +1241,17 @@ def _margins_packed(x: np.ndarray, roots: np.ndarray, nodes: np.ndarray, thresho
         for i in range(n):
             out[i] += value[node[i]]
     return out
+
+
+def _pack(feature: np.ndarray, threshold: np.ndarray, left: np.ndarray,
+          right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes as :func:`_margins` reads them: rows of (feature, threshold's bits, left, right) in
+    integers as wide as the thresholds, and the same memory seen as floats."""
+    ints = np.int32 if threshold.dtype == np.float32 else np.int64
+    nodes = np.column_stack([feature, np.zeros(len(threshold)), left, right]).astype(ints)
+    floats = nodes.view(threshold.dtype)
+    floats[:, 1] = threshold
+    return nodes, floats
 
 
 def _tree_depths(roots: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -1275,10 +1268,19 @@ def _tree_depths(roots: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.n
     return out
 
 
+def read_spec(path: Path) -> dict:
+    """A model file's spec: JSON, or gzip-compressed JSON (``.json.gz``)."""
+    data = path.read_bytes()
+    return json.loads(gzip.decompress(data) if path.name.endswith(".gz") else data)
+
+
 @lru_cache(maxsize=8)
 def load_model(name: str = DEFAULT_MODEL) -> ContentModel:
-    path = Path(name) if name.endswith(".json") else MODELS_DIR / f"{name}.json"
-    return ContentModel(json.loads(path.read_text(encoding="utf-8")))
+    """A bundled model by name (``tasks/models/<name>.json`` or ``.json.gz``) or a model file's path."""
+    if name.endswith((".json", ".json.gz")):
+        return ContentModel(read_spec(Path(name)))
+    plain = MODELS_DIR / f"{name}.json"
+    return ContentModel(read_spec(plain if plain.exists() else MODELS_DIR / f"{name}.json.gz"))
 
 
 def model_info(name: str, threshold: float | None) -> dict:
