@@ -124,6 +124,12 @@ class ContentConfig(_Section):
         description="Never let the line model remove a line that runs on, in the same block, into a protected "
         "long line (the first line of a hard-wrapped paragraph, a sub-heading set on the paragraph).",
     )
+    empty_pages: bool = Field(
+        True,
+        description="Let the line model empty a page: when it scores every line it judges below the threshold "
+        "and no line is protected, they all go as low_content, with the title line that would be left alone, "
+        "and the document counts as empty. False: such a page is kept whole.",
+    )
     keep_list_items: bool = Field(
         True,
         description="Never let the line model remove a list item ('- ', '* ', '1. ') between two list items "

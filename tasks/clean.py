@@ -54,7 +54,7 @@ class Cleaner:
                                            self.config.content.protect_words, self.config.content.keep_headline,
                                            blocks, self.config.content.keep_lead_in,
                                            self.config.content.keep_list_items, take_title=take_title, url=raw.url,
-                                           given_title=given)
+                                           given_title=given, empty_pages=self.config.content.empty_pages)
             removals.extend(found)
         removals.sort(key=lambda x: (x.paragraph_index if x.paragraph_index is not None else -1,
                                      x.part != "fragment"))

@@ -1350,13 +1350,19 @@ def _outside_kept_lists(low: list[int], item: list[bool]) -> list[int]:
 def judge(doc_id: str, current: list[str | None], model: ContentModel | None, threshold: float,
           protect_words: int, keep_headline: bool = True, blocks: list[int] | None = None,
           keep_lead_in: bool = True, keep_list_items: bool = True, *, take_title: bool = False,
-          url: str | None = None, given_title: str | None = None) -> tuple[list[str | None], list[Removal]]:
+          url: str | None = None, given_title: str | None = None,
+          empty_pages: bool = True) -> tuple[list[str | None], list[Removal]]:
     """Remove the present lines of ``current`` the model scores below ``threshold``.
 
     Never removed: lines of at least ``protect_words`` words, (``keep_headline``) the headline,
     (``keep_lead_in``, with ``blocks``) a line followed in its block by a line of ``protect_words``
     words or more, and (``keep_list_items``) a list item between two list items that stay: a list
     is not cut in its middle.
+
+    ``empty_pages``: when the model scores every line it judges below ``threshold`` and no line is
+    protected, all of them go, and so does the title line that would be left alone: the page has
+    no content line, and a title alone is no document (the document then counts as empty). False:
+    such a page is kept whole.
 
     ``take_title``: find the page's title line (:func:`scrapewash.tasks.title.find_title`, with ``url``
     and the input's own title ``given_title``), which the model does not judge, and move it out of
@@ -1372,9 +1378,17 @@ def judge(doc_id: str, current: list[str | None], model: ContentModel | None, th
         at, how = title.find_title(texts, url, title.body_start((lines.long & lines.sentence_end).tolist(),
                                                                  lines.long.tolist()), given_title)
     out, removals = (_score_lines(doc_id, current, idx, texts, lines, x, model, threshold, protect_words,
-                                  keep_headline, blocks, keep_lead_in, keep_list_items, at)
+                                  keep_headline, blocks, keep_lead_in, keep_list_items, at, empty_pages)
                      if model is not None else (list(current), []))
-    if at is not None and len(removals) < len(idx) - 1:
+    if at is not None and removals and len(removals) == len(idx) - 1:
+        # every other line scored low (only possible with ``empty_pages``): the title goes with them
+        out[idx[at]] = None
+        removals.append(Removal(doc_id, idx[at], texts[at], "low_content", "paragraph", 1,
+                                rule=model.name,  # type: ignore[union-attr]
+                                detail=f"the title line of a page whose other {len(removals)} line(s) all scored "
+                                       f"below {threshold:.2f}: a title alone is no document"))
+        removals.sort(key=lambda r: r.paragraph_index)  # type: ignore[arg-type,return-value]
+    elif at is not None and len(removals) < len(idx) - 1:
         out[idx[at]] = None
         removals.append(Removal(doc_id, idx[at], texts[at], "title", "paragraph", 1, rule=f"title/{how}",
                                 detail=f"moved to the title column ({title.FOUND_BY[how]})"))
@@ -1385,7 +1399,7 @@ def judge(doc_id: str, current: list[str | None], model: ContentModel | None, th
 def _score_lines(doc_id: str, current: list[str | None], idx: list[int], texts: list[str], lines: _Lines,
                  x: np.ndarray, model: ContentModel, threshold: float, protect_words: int, keep_headline: bool,
                  blocks: list[int] | None, keep_lead_in: bool, keep_list_items: bool,
-                 title_at: int | None) -> tuple[list[str | None], list[Removal]]:
+                 title_at: int | None, empty_pages: bool = True) -> tuple[list[str | None], list[Removal]]:
     """:func:`judge`'s model pass; the title (``title_at``) is not judged."""
     headline = _headline_position(texts, lines) if keep_headline else None
     out = list(current)
@@ -1414,6 +1428,6 @@ def _score_lines(doc_id: str, current: list[str | None], idx: list[int], texts: 
         out[i] = None
         removals.append(Removal(doc_id, i, texts[k], "low_content", "paragraph", 1, rule=model.name,
                                 detail=f"score {scores[k]:.2f} < {threshold:.2f}: {why}"))
-    if len(removals) >= len(idx) - (title_at is not None):
-        return list(current), []  # never empty a page on the model's word alone
+    if not empty_pages and len(removals) >= len(idx) - (title_at is not None):
+        return list(current), []  # the page kept whole rather than emptied on the model's word alone
     return out, removals

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -142,9 +143,39 @@ def test_long_lines_and_the_headline_are_protected():
     assert kept == [HEADLINE] + BODY
     out, _ = content.judge("p", list(lines), model, threshold=1.01, protect_words=30, keep_headline=False)
     assert [p for p in out if p is not None] == BODY
-    # never empties a page on the model's word alone
+    # a page on which every line scores low goes whole, unless ``empty_pages`` is off
     out, removals = content.judge("p", list(NAV), model, threshold=1.01, protect_words=30)
+    assert out == [None] * len(NAV) and [r.text for r in removals] == NAV
+    assert all(r.reason == "low_content" and r.detail.startswith("score ") for r in removals)
+    out, removals = content.judge("p", list(NAV), model, threshold=1.01, protect_words=30, empty_pages=False)
     assert out == NAV and removals == []
+    # one protected line is enough to keep a page from being emptied
+    out, _ = content.judge("p", NAV + BODY[:1], model, threshold=1.01, protect_words=30)
+    assert [p for p in out if p is not None] == BODY[:1]
+
+
+def test_a_title_alone_is_not_left_of_a_page_without_content():
+    page = [HEADLINE] + NAV + FOOT
+    model = content.load_model()
+    out, removals = content.judge("p", list(page), model, threshold=1.01, protect_words=30, keep_headline=False,
+                                  take_title=True, given_title=HEADLINE)
+    assert out == [None] * len(page) and [r.text for r in removals] == page
+    assert {r.reason for r in removals} == {"low_content"}
+    assert removals[0].detail.startswith(f"the title line of a page whose other {len(page) - 1} line(s)")
+    # kept whole, the title still moves to the title column
+    out, removals = content.judge("p", list(page), model, threshold=1.01, protect_words=30, keep_headline=False,
+                                  take_title=True, given_title=HEADLINE, empty_pages=False)
+    assert out == [None] + page[1:] and [(r.text, r.reason) for r in removals] == [(HEADLINE, "title")]
+    # a page of a title alone is not judged: the title stays in the text
+    out, removals = content.judge("p", [HEADLINE], model, threshold=1.01, protect_words=30, keep_headline=False,
+                                  take_title=True, given_title=HEADLINE)
+    assert out == [HEADLINE] and removals == []
+    # through the cleaner: nothing is left, and every input paragraph is accounted for
+    raw = RawDocument("p", "\n".join(page), "page.txt", "page.txt", 0, metadata=json.dumps({"title": HEADLINE}))
+    doc = Cleaner(Config.model_validate({"content": {"threshold": 1.0}})).clean(raw)
+    assert doc.paragraphs == [] and len(doc.removals) == doc.n_input_paragraphs == len(page)
+    whole = Cleaner(Config.model_validate({"content": {"threshold": 1.0, "empty_pages": False}})).clean(raw)
+    assert whole.title == HEADLINE and whole.paragraphs == page[1:]
 
 
 # The same story in Japanese, written without spaces between words.
