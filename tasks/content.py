@@ -1380,11 +1380,10 @@ def judge(doc_id: str, current: list[str | None], model: ContentModel | None, th
     out, removals = (_score_lines(doc_id, current, idx, texts, lines, x, model, threshold, protect_words,
                                   keep_headline, blocks, keep_lead_in, keep_list_items, at, empty_pages)
                      if model is not None else (list(current), []))
-    if at is not None and removals and len(removals) == len(idx) - 1:
+    if at is not None and _emptied(removals, len(idx), at):
         # every other line scored low (only possible with ``empty_pages``): the title goes with them
         out[idx[at]] = None
-        removals.append(Removal(doc_id, idx[at], texts[at], "low_content", "paragraph", 1,
-                                rule=model.name,  # type: ignore[union-attr]
+        removals.append(Removal(doc_id, idx[at], texts[at], "low_content", "paragraph", 1, rule=removals[0].rule,
                                 detail=f"the title line of a page whose other {len(removals)} line(s) all scored "
                                        f"below {threshold:.2f}: a title alone is no document"))
         removals.sort(key=lambda r: r.paragraph_index)  # type: ignore[arg-type,return-value]
@@ -1428,6 +1427,11 @@ def _score_lines(doc_id: str, current: list[str | None], idx: list[int], texts: 
         out[i] = None
         removals.append(Removal(doc_id, i, texts[k], "low_content", "paragraph", 1, rule=model.name,
                                 detail=f"score {scores[k]:.2f} < {threshold:.2f}: {why}"))
-    if not empty_pages and len(removals) >= len(idx) - (title_at is not None):
+    if not empty_pages and _emptied(removals, len(idx), title_at):
         return list(current), []  # the page kept whole rather than emptied on the model's word alone
     return out, removals
+
+
+def _emptied(removals: list[Removal], n_lines: int, title_at: int | None) -> bool:
+    """Whether the model's ``removals`` take every line of a page of ``n_lines`` but its title line."""
+    return bool(removals) and len(removals) >= n_lines - (title_at is not None)

@@ -178,6 +178,37 @@ def test_a_title_alone_is_not_left_of_a_page_without_content():
     assert whole.title == HEADLINE and whole.paragraphs == page[1:]
 
 
+def test_a_run_writes_an_emptied_page_as_an_empty_document(tmp_path):
+    """Through the real flow: the page without a content line is no document of the dataset; its
+    lines are in the removed table as low_content, the document as empty_document, and the counts
+    reconcile; the article beside it keeps its body."""
+    from conftest import assert_reconciles, read_dataset, run_flow
+
+    rows = [{"id": "article", "text": "\n\n".join([HEADLINE, *BODY])},
+            {"id": "menu", "text": "\n\n".join(NAV + FOOT)}]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "out"
+    # a threshold above every score; the body's lines (30+ words) are protected
+    config = Config.model_validate({"content": {"threshold": 1.0, "protect_words": 30}})
+    counts = run_flow([src], out, config=config)
+    assert_reconciles(out, counts)
+    docs = read_dataset(out, "documents").to_pylist()
+    assert [d["doc_id"] for d in docs] == ["article"] and docs[0]["text"].endswith("\n\n".join(BODY))
+    removed = [r for r in read_dataset(out, "removed").to_pylist() if r["doc_id"] == "menu"]
+    assert [r["text"] for r in removed if r["part"] == "paragraph"] == NAV + FOOT
+    assert {r["reason"] for r in removed if r["part"] == "paragraph"} == {"low_content"}
+    assert [r["reason"] for r in removed if r["part"] == "document"] == ["empty_document"]
+    # switched off, the page is kept whole
+    whole = run_flow([src], tmp_path / "whole", config=Config.model_validate(
+        {"content": {"threshold": 1.0, "protect_words": 30, "empty_pages": False}}))
+    assert_reconciles(tmp_path / "whole", whole)
+    got = {d["doc_id"]: d["text"] for d in read_dataset(tmp_path / "whole", "documents").to_pylist()}
+    assert whole["documents_out"] == 2 and got["menu"].startswith("\n\n".join(NAV))
+    assert not [r for r in read_dataset(tmp_path / "whole", "removed").to_pylist()
+                if r["doc_id"] == "menu" and r["reason"] == "low_content"]
+
+
 # The same story in Japanese, written without spaces between words.
 BODY_JA = [
     "県議会は火曜日、港通り図書館をさらに二年間開館し続けることを決め、夏の終わりに閉館して経費を節減するという計画を撤回した。",
