@@ -70,6 +70,9 @@ def test_counter_examples_untouched_by_any_rule():
     "Readers can subscribe to the newsletter, the editor told the meeting, but few do.",
     "Share prices fell 4% after the announcement.",
     "Follow-up inspections are planned for next year.",
+    "Sites that use tracking cookies must now ask first, and you may have the right to opt out, the regulator said.",
+    "Our reporters found that 40 of the 50 sites we visited set advertising cookies before anyone clicked.",
+    "Publishers say the browser's new limits on third-party cookies will cut what advertisers pay them.",
     "Last modified by the committee in 2019, the rules now need a full review, officials said.",
 ])
 def test_article_sentences_mentioning_boilerplate_topics_stay(sentence):
@@ -97,6 +100,33 @@ def test_consent_dialog_text_goes_and_a_recipe_keeps_its_cookies():
     # a report on tracking keeps its sentence: the cookies are not the site's own
     report = "These cookies track users across sites and build a profile of their interests, the lawsuit says."
     assert RULES.apply("d", [page[0], report])[0][1] == report
+
+
+def test_tracking_notices_go_and_reporting_on_tracking_stays():
+    page = [
+        "Harbour Outfitters waxed jacket",
+        "A waxed cotton jacket with a corduroy collar, two bellows pockets and a storm flap.",
+        "To remember your basket, measure how the shop is used and show you offers on other sites, we and our "
+        "advertising partners use cookies and similar technologies.",
+        "With our cookies we would like to make your visit easier, for example by remembering your size.",
+        "Cookies and similar technologies are used to improve your experience and keep you signed in.",
+        "Example Analytics sets this cookie to tell one visit from the next.",
+        "Targeted advertising may be considered a \"sale\" under some state privacy laws, and you can turn it off.",
+        "Your choices apply only to this browser; if you clear your cookies you will be asked again.",
+    ]
+    out, removals = RULES.apply("d", page)
+    assert out[:2] == page[:2]
+    assert out[2:] == [None] * 6
+    assert [r.rule for r in removals] == ["legal/tracking-notice"] * 4 + ["legal/privacy-rights-notice"] * 2
+    # the same subjects in reporting, a developer's guide and a kitchen keep their sentences
+    for kept in [
+        "Advertisers used tracking cookies to follow readers from site to site, the lawsuit alleges.",
+        "To keep users signed in, your app sets a cookie on the first response and reads it on every request.",
+        "We use cookies from the bakery next door for the base, and the dough keeps for a week.",
+        "Consumers may have the right to opt out of the sale of their data under the new law, the attorney "
+        "general said.",
+    ]:
+        assert RULES.apply("d", [page[0], kept])[0][1] == kept, kept
 
 
 def test_match_form_folds_typography():
