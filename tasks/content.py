@@ -1388,18 +1388,21 @@ def judge(doc_id: str, current: list[str | None], model: ContentModel | None, th
     out, removals = (_score_lines(doc_id, current, idx, texts, lines, x, model, threshold, protect_words,
                                   keep_headline, blocks, keep_lead_in, keep_list_items, at, empty_pages)
                      if model is not None else (list(current), []))
-    if at is not None and _emptied(removals, len(idx), at):
+    if at is None:
+        return out, removals
+    if _emptied(removals, len(idx), at):
         # every other line scored low (only possible with ``empty_pages``): the title goes with them
-        out[idx[at]] = None
-        removals.append(Removal(doc_id, idx[at], texts[at], "low_content", "paragraph", 1, rule=removals[0].rule,
-                                detail=f"the title line of a page whose other {len(removals)} line(s) all scored "
-                                       f"below {threshold:.2f}: a title alone is no document"))
-        removals.sort(key=lambda r: r.paragraph_index)  # type: ignore[arg-type,return-value]
-    elif at is not None and len(removals) < len(idx) - 1:
-        out[idx[at]] = None
-        removals.append(Removal(doc_id, idx[at], texts[at], "title", "paragraph", 1, rule=f"title/{how}",
-                                detail=f"moved to the title column ({title.FOUND_BY[how]})"))
-        removals.sort(key=lambda r: r.paragraph_index)  # type: ignore[arg-type,return-value]
+        gone = Removal(doc_id, idx[at], texts[at], "low_content", "paragraph", 1, rule=removals[0].rule,
+                       detail=f"the title line of a page whose other {len(removals)} line(s) all scored "
+                              f"below {threshold:.2f}: a title alone is no document")
+    elif len(removals) < len(idx) - 1:
+        gone = Removal(doc_id, idx[at], texts[at], "title", "paragraph", 1, rule=f"title/{how}",
+                       detail=f"moved to the title column ({title.FOUND_BY[how]})")
+    else:
+        return out, removals  # the title would be the only line left: it stays in the text
+    out[idx[at]] = None
+    removals.append(gone)
+    removals.sort(key=lambda r: r.paragraph_index)  # type: ignore[arg-type,return-value]
     return out, removals
 
 
