@@ -15,6 +15,8 @@ For each corpus size it reports, in one run:
   hashes in one pass, its signatures in one compiled pass; next to datasketch's ``MinHash`` on the
   same shingles, compared) — so the slow stage is visible (each stage runs once on the first document
   before it is timed: a process's first call of compiled code loads it, a fixed cost of the start);
+  and the whole cleaning of a document as the prepare stage does it (``Cleaner.clean``), on texts
+  whose rule verdicts are not remembered;
 * **end to end**: ``scrapewash run`` as a user runs it (a fresh process, its own temporary Prefect
   server), with ``--workers`` 1 (thread runner) and N (``--runner``: N worker processes on this
   machine, the default for more than one worker, or a local Dask cluster of N processes),
@@ -188,6 +190,16 @@ def stage_micro(path: Path, sample_mb: float) -> dict[str, Any]:
     total = sum(res[k_]["seconds"] for k_ in per_doc)
     res["all per-document stages"] = {"seconds": round(total, 3), "mb_per_s": round(mb / total, 1),
                                       "docs_per_s": round(n / total, 1)}
+    # The prepare stage's cleaning of a document as a run does it (``Cleaner.clean``: the stages above
+    # up to the line model, plus the template forms, the repeats' keys and the title column), on
+    # texts it has not seen: the rule verdicts the "rules" row remembered are forgotten first.
+    from scrapewash.records import RawDocument
+    from scrapewash.tasks.clean import Cleaner
+
+    rules._verdicts.clear()
+    cleaner = Cleaner(cfg)
+    raws = [RawDocument(str(i), r_["text"], "bench", "bench", i, url=r_.get("url")) for i, r_ in enumerate(recs)]
+    timed("cleaning: a whole document as prepare cleans it (Cleaner.clean)", cleaner.clean, raws)
     return res
 
 

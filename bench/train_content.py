@@ -5,7 +5,8 @@
 
 The features are those of the current cleaning code, so the recipe reproduces a bundled model byte
 for byte only with the rule packs it was trained on (``content-v6``: legal pack v5; see
-bench/RESULTS.md); without ``--out`` the model is written over ``tasks/models/content-v6.json.gz``.
+bench/RESULTS.md). Without ``--out`` the model goes to ``bench/out/content.json.gz``: a bundled model
+in ``tasks/models/`` is replaced only by naming it.
 
 Needs ``lightgbm`` (``pip install -e ".[train]"``) and ../shared/evaldata beside the checkout.
 
@@ -266,7 +267,8 @@ class Snippets:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=str(ROOT / "tasks" / "models" / "content-v6.json.gz"))
+    ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "content.json.gz"),
+                    help="where the model goes (a bundled model in tasks/models/ is replaced only by naming it)")
     ap.add_argument("--cache", default=str(ROOT / "bench" / "out" / "content-features.npz"))
     ap.add_argument("--stages", type=int, choices=(1, 2), default=2)
     ap.add_argument("--trees", type=int, default=400)

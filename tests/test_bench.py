@@ -50,7 +50,8 @@ def test_stage_timings_compare_with_their_baselines(tmp_path):
                        r["encoding: ftfy fast path, pages ftfy repairs"])  # the generator's mojibake pages
     assert clean["documents"] + repaired["documents"] == r["documents"] and repaired["documents"] > 0
     assert r["signatures: MinHash (vectorised)"]["identical_to_datasketch"] is True
-    for k in ("rules", "in-page repeats", "line model", "all per-document stages"):
+    for k in ("rules", "in-page repeats", "line model", "all per-document stages",
+              "cleaning: a whole document as prepare cleans it (Cleaner.clean)"):
         assert r[k]["mb_per_s"] > 0 and r[k]["docs_per_s"] > 0
 
 
