@@ -1313,18 +1313,23 @@ def explain(row: np.ndarray, model: ContentModel, top: int = 4) -> str:
 
 
 def explanations(rows: np.ndarray, model: ContentModel, top: int = 4) -> list[str]:
-    """:func:`explain` of each row of ``rows``: the columns picked and made Python floats in one
-    call, the formats looked up once (tested equal)."""
-    spec = [(ALL_FEATURES.index(f), _EXPLAIN[f].format, f in _LOG_SCALED) for f in model.explained[:top]]
+    """:func:`explain` of each row of ``rows``: the formats of all the signals shown (for a
+    two-stage model, the first stage's three too) joined into one, filled by one call per row from
+    the columns picked and made Python floats at once (tested equal)."""
     if not len(rows):
         return []
-    values = rows[:, [col for col, _, _ in spec]].tolist()
-    expm1 = math.expm1
-    out = ["; ".join([fmt(expm1(v) if log else v) for (_, fmt, log), v in zip(spec, vals, strict=True)])
-           for vals in values]
+    names = list(model.explained[:top])
+    template = "; ".join(_EXPLAIN[f] for f in names)
     if model.first is not None:
-        out = [f"{a} | first pass: {b}" for a, b in zip(out, explanations(rows, model.first, 3), strict=True)]
-    return out
+        first = model.first.explained[:3]
+        template += " | first pass: " + "; ".join(_EXPLAIN[f] for f in first)
+        names += first
+    expm1 = math.expm1
+    columns = []
+    for f in names:
+        values = rows[:, ALL_FEATURES.index(f)].tolist()
+        columns.append([expm1(v) for v in values] if f in _LOG_SCALED else values)
+    return list(map(template.format, *columns)) if columns else [template] * len(rows)
 
 
 def _headline_position(texts: list[str], lines: _Lines) -> int | None:

@@ -230,8 +230,9 @@ def test_compiled_tree_walk_equals_numpy(values):
        .map(lambda v: v[:len(v) - len(v) % WIDTH]))
 def test_explanations_equal_one_row_at_a_time(values):
     x = np.array(values, dtype=np.float32).reshape(-1, WIDTH)
-    assert content.explanations(x, MODEL) == [content.explain(row, MODEL) for row in x]
-    assert content.explanations(x[:0], MODEL) == []
+    for model in (MODEL, MODEL.first):  # two stages, and a one-stage model (the first stage alone)
+        assert content.explanations(x, model) == [content.explain(row, model) for row in x]
+        assert content.explanations(x[:0], model) == []
 
 
 @pytest.mark.slow
