@@ -112,6 +112,37 @@ def test_page_prefilter_takes_its_fast_path_on_ascii_and_accented_pages():
     assert RULES._para_filter.page_masks(["PRİVACY", "Home"]) is None  # İ: one by one
 
 
+def _starts(mask: int | None) -> str | None:
+    return None if mask is None else "".join(chr(b) for b in range(128) if mask >> b & 1)
+
+
+def test_first_characters_a_whole_match_can_start_with():
+    fb = boilerplate.first_bytes
+    assert _starts(fb("(?:home|news) page")) == "HNhn"  # ignoring case
+    assert _starts(fb("x?y")) == "XYxy"  # an optional part lets the next one start the match
+    assert _starts(fb(r"\d+ comments?")) == "0123456789"
+    assert _starts(fb("(?=b)b|c")) == "BCbc"  # a look-ahead is transparent
+    assert _starts(fb(r"(?<!\S)©")) == ""  # a non-ASCII start only (any non-ASCII byte goes)
+    assert _starts(fb("[^a]b")) == "".join(map(chr, range(128)))  # a negated set: any start
+    assert _starts(fb(r"[-*•] item")) == "*-"
+    assert _starts(fb(r"(\w)\1")) == _starts(fb(r"\w"))
+    assert fb("a*") is None and fb("(?:a|)b?") is None  # a match may be empty: any start
+    assert set(_starts(fb(r"\s*(?:a|b)"))) == set(" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1fabAB")
+
+
+def test_whole_paragraph_rules_are_tried_only_where_their_match_can_start():
+    pf = RULES._para_filter
+    ids = [r.id for r in RULES._para]
+    counter = 1 << ids.index("widgets/counter-edge")  # "(12)", "3k views": starts with "(" or a digit
+    assert pf.candidates("12 views") & counter and pf.candidates("(12)") & counter
+    assert not pf.candidates("Views") & counter
+    assert pf.candidates("Ünïcode start") & counter  # a non-ASCII start is never ruled out
+    assert not RULES._suffix_filter.anchored  # a suffix rule's match ends the paragraph, starts anywhere
+    # the candidates' tries on real pages: the prefilter's page pass gives the same masks
+    masks = pf.page_masks(["12 views", "Views", "(12)"])
+    assert [bool(sum(int(w) << (64 * k) for k, w in enumerate(row)) & counter) for row in masks] == [True, False, True]
+
+
 _CREDITS = ["Photo: AP", "(Photo: Reuters/Ann Lee)", "Image courtesy of Ann Lee", "Click to tweet", "click to tweet",
             "Photograph by J. Doe", "Getty Images", "the harbour authority approved a plan on Monday. ", "word " * 30]
 
