@@ -130,6 +130,24 @@ def test_first_characters_a_whole_match_can_start_with():
     assert set(_starts(fb(r"\s*(?:a|b)"))) == set(" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1fabAB")
 
 
+def test_the_first_character_never_rules_out_a_match_of_the_packs_examples():
+    """Every example and counter-example of every paragraph rule, with its first character replaced by
+    each printable ASCII character, with one put before it, and in other cases: wherever the rule
+    matches, the first-character reading lets the form through."""
+    tried = 0
+    for r in RULES._para:
+        first = boilerplate.first_bytes(r.pattern)
+        for example in (*r.examples, *r.counter_examples):
+            f = match_form(example)
+            for v in (f, f.upper(), f.lower(), f.swapcase(), *(chr(c) + f[1:] for c in range(32, 127)),
+                      *(chr(c) + f for c in range(32, 127))):
+                if v and r.regex.fullmatch(v):
+                    tried += 1
+                    b = ord(v[0].lower()[0])
+                    assert first is None or b >= 128 or first >> b & 1, (r.id, v)
+    assert tried > 1000
+
+
 def test_whole_paragraph_rules_are_tried_only_where_their_match_can_start():
     pf = RULES._para_filter
     ids = [r.id for r in RULES._para]
