@@ -30,6 +30,11 @@ For each corpus size it reports, in one run:
   right after one round of scrapewash's runs, and reports the median run and the median of the
   rounds' ratios (a pair is run minutes apart, so a slow spell weighs on both sides of its ratio).
 
+* **real pages** (``--no-real-pages`` leaves them out): the whole cleaning of a document on the
+  real scraped pages of ``../shared/evaldata`` (aeb's and wcxb's whole-page text dumps, and wcxb's
+  extractor output), when it is there: their many short lines cost more per byte than the
+  generated news.
+
 Results go to ``--json`` (default ``bench/results/speed.json``) and a markdown table on stdout.
 """
 
@@ -203,6 +208,45 @@ def stage_micro(path: Path, sample_mb: float) -> dict[str, Any]:
     return res
 
 
+EVALDATA = HERE.parent.parent / "shared" / "evaldata"
+REAL_PAGES = ("scrapinghub-aeb/dump", "wcxb-dev/dump", "wcxb-dev/recall")
+
+
+def real_pages(evaldata: Path = EVALDATA, sets: tuple[str, ...] = REAL_PAGES) -> dict[str, Any]:
+    """The whole cleaning of a document (``Cleaner.clean``, one core, in this process) on real
+    scraped pages: whole-page text dumps and an extractor's output (``../shared/evaldata``), whose
+    many short lines cost more per byte than the generated news. Each set's rule verdicts are
+    forgotten before it is timed. Empty when the data is not there."""
+    from scrapewash.config import Config
+    from scrapewash.evaluate import read_jsonl
+    from scrapewash.records import RawDocument
+    from scrapewash.tasks.clean import Cleaner
+
+    out: dict[str, Any] = {}
+    cleaner = None
+    for name in sets:
+        path = evaldata / f"{name}.jsonl.gz"
+        if not path.exists():
+            continue
+        if cleaner is None:
+            cleaner = Cleaner(Config())
+            cleaner.clean(RawDocument("warm", "Compiled code loads on the first call.", "bench", "bench", 0))
+        raws = [RawDocument(str(i), r["text"], "bench", "bench", i, url=r.get("url"))
+                for i, r in enumerate(read_jsonl(path)) if isinstance(r.get("text"), str)]
+        mb = sum(len(r.text.encode("utf-8", "surrogatepass")) for r in raws) / 1e6
+        lines = sum(r.text.count("\n") + 1 for r in raws)
+        if cleaner.rules is not None:
+            cleaner.rules._verdicts.clear()
+        gc.collect()
+        t = time.perf_counter()
+        for r in raws:
+            cleaner.clean(r)
+        sec = time.perf_counter() - t
+        out[name] = {"documents": len(raws), "mb": round(mb, 2), "lines": lines, "seconds": round(sec, 3),
+                     "mb_per_s": round(mb / sec, 2), "docs_per_s": round(len(raws) / sec, 1)}
+    return out
+
+
 def _sample_tree(proc: subprocess.Popen) -> tuple[dict[str, float | None], int]:
     """Peak memory of ``proc``'s process tree while it runs (the baseline's sampler), and its exit code."""
     from baseline_datatrove import sample_tree_memory
@@ -325,6 +369,12 @@ def _table(results: dict[str, Any]) -> str:
             if e.get("cpu_seconds_by_process"):
                 rows.append(f"\nCPU seconds by process, {e['workers']} worker(s), whole command (median run): "
                             + ", ".join(f"{k} {v:g}" for k, v in sorted(e["cpu_seconds_by_process"].items())))
+    if results.get("real_pages"):
+        rows.append("\n### Cleaning real pages (`Cleaner.clean`, one core, in process)\n")
+        rows.append("| pages | documents | MB | lines | s | MB/s | docs/s |\n|---|---:|---:|---:|---:|---:|---:|")
+        for name, v in results["real_pages"].items():
+            rows.append(f"| {name} | {v['documents']} | {v['mb']} | {v['lines']} | {v['seconds']} | "
+                        f"{v['mb_per_s']} | {v['docs_per_s']} |")
     return "\n".join(rows)
 
 
@@ -338,6 +388,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sample-mb", type=float, default=20.0, help="corpus share timed stage by stage")
     ap.add_argument("--no-baseline", action="store_true", help="leave datatrove out")
     ap.add_argument("--no-stages", action="store_true", help="leave the stage-by-stage timing out")
+    ap.add_argument("--no-real-pages", action="store_true",
+                    help="leave out the cleaning of the real pages of ../shared/evaldata")
     ap.add_argument("--repeat", type=int, default=3,
                     help="end-to-end runs per worker count (the median is reported; this machine's speed varies)")
     ap.add_argument("--baseline-repeat", type=int, default=1,
@@ -395,6 +447,9 @@ def main(argv: list[str] | None = None) -> int:
         r["ratios"] = ratios
         results["sizes"][f"{size:g}"] = r
         a.json.parent.mkdir(parents=True, exist_ok=True)
+        a.json.write_text(json.dumps(results, indent=2))
+    if not a.no_real_pages:
+        results["real_pages"] = real_pages()
         a.json.write_text(json.dumps(results, indent=2))
     print(_table(results))
     print(f"\n(results in {a.json})", file=sys.stderr)

@@ -106,3 +106,21 @@ def test_reference_inputs_cover_every_aeb_page(tmp_path):
         assert len(rows) == len(gold) == 181, system
         assert all(r["id"] in gold and r["url"] == gold[r["id"]] and isinstance(r["text"], str) for r in rows)
         assert sum(bool(r["text"].strip()) for r in rows) > 150, system  # not an empty mapping read wrongly
+
+
+def test_real_pages_are_timed_where_they_are_and_left_out_where_not(tmp_path):
+    import gzip
+
+    run = _load("run")
+    (tmp_path / "site").mkdir()
+    pages = [{"id": str(i), "url": f"https://example.org/{i}",
+              "text": f"Home\nNews\nSport\nA council vote on the {i} bridges was close, the clerk said on Monday.\n"
+                      "Share on Facebook\n© 2024 Example Media. All rights reserved."} for i in range(30)]
+    with gzip.open(tmp_path / "site" / "dump.jsonl.gz", "wt", encoding="utf-8") as f:
+        f.writelines(json.dumps(p) + "\n" for p in pages)
+    r = run.real_pages(tmp_path, ("site/dump", "site/recall"))
+    assert list(r) == ["site/dump"]  # the absent set is left out
+    assert r["site/dump"]["documents"] == 30 and r["site/dump"]["lines"] == 180
+    assert r["site/dump"]["mb_per_s"] > 0
+    table = run._table({"sizes": {}, "real_pages": r})
+    assert "Cleaning real pages" in table and "| site/dump | 30 |" in table
