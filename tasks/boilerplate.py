@@ -255,12 +255,20 @@ def _required_in(items) -> frozenset[str] | None:  # type: ignore[no-untyped-def
     return max(good, key=lambda c: (min(_literal_score(s) for s in c), -len(c)))
 
 
+@lru_cache(maxsize=1024)
+def _parsed(pattern: str):  # type: ignore[no-untyped-def]
+    """``pattern`` parsed by the standard library's own parser (ignoring case), once for the readings
+    below; they only read it."""
+    import re._parser as sre_parse
+
+    return sre_parse.parse(pattern, re.IGNORECASE)
+
+
 @lru_cache(maxsize=4096)
 def required_literals(pattern: str) -> frozenset[str] | None:
     """Lower-cased strings one of which every match of ``pattern`` contains, or None if none found."""
-    import re._parser as sre_parse  # the standard library's own parser of patterns
 
-    return _required_in(sre_parse.parse(pattern, re.IGNORECASE))
+    return _required_in(_parsed(pattern))
 
 
 # A paragraph rule must match the whole paragraph, so its match starts at the paragraph's first
@@ -275,6 +283,7 @@ _CLASS_CATEGORIES = {"CATEGORY_DIGIT": r"\d", "CATEGORY_NOT_DIGIT": r"\D", "CATE
                      "CATEGORY_NOT_WORD": r"\W", "CATEGORY_SPACE": r"\s", "CATEGORY_NOT_SPACE": r"\S"}
 
 
+@lru_cache(maxsize=4096)
 def _ascii_matching(char_class: str) -> int:
     """Bit mask of the ASCII characters that the one-character pattern ``char_class`` matches, ignoring case."""
     rx = re.compile(char_class, re.IGNORECASE)
@@ -343,10 +352,101 @@ def _first_of(items) -> tuple[int, bool]:  # type: ignore[no-untyped-def]
 def first_bytes(pattern: str) -> int | None:
     """Bit mask of the ASCII characters (their byte values, lower-cased) that a whole match of
     ``pattern`` (ignoring case) can start with; None if a match may be empty, so any start goes."""
-    import re._parser as sre_parse
 
-    first, nullable = _first_of(sre_parse.parse(pattern, re.IGNORECASE))
+    first, nullable = _first_of(_parsed(pattern))
     return None if nullable else first
+
+
+# The same reading, two characters deep: the lower-cased two-character starts a whole match can
+# have (``_NON_ASCII`` standing for any non-ASCII character; every set of characters is taken to
+# allow one). A form whose first two characters are ASCII is tried only against the rules with its
+# start among theirs.
+_NON_ASCII = "\x80"
+_MAX_STARTS = 30000  # a pattern with more starts than this is let through on any start
+
+
+class _TooMany(Exception):
+    pass
+
+
+@lru_cache(maxsize=4096)
+def _chars(char_class: str) -> frozenset[str]:
+    rx = re.compile(char_class, re.IGNORECASE)
+    return frozenset({c.lower() for c in _ASCII_CHARS if rx.fullmatch(c) is not None} | {_NON_ASCII})
+
+
+def _then(heads: set[str], tails, k: int) -> set[str]:  # type: ignore[no-untyped-def]
+    """Each of ``heads`` (at most ``k`` characters; shorter: its part of the match is complete)
+    followed by the starts ``tails(n)`` of what comes next, cut to ``k`` characters."""
+    out: set[str] = set()
+    for h in heads:
+        if len(h) >= k:
+            out.add(h[:k])
+            continue
+        out.update((h + t)[:k] for t in tails(k - len(h)))
+        if len(out) > _MAX_STARTS:
+            raise _TooMany
+    return out
+
+
+def _starts_of(items, k: int) -> set[str]:  # type: ignore[no-untyped-def]
+    """The first ``k`` characters (fewer: the whole match) a match of the parsed sequence can have."""
+    res = {""}
+    for op, av in items:
+        if all(len(x) >= k for x in res):
+            break
+        res = _then(res, lambda n, op=op, av=av: _starts_of_item(str(op), av, n), k)
+    return res
+
+
+def _starts_of_item(name: str, av, k: int) -> set[str]:  # type: ignore[no-untyped-def]
+    if k == 0:
+        return {""}
+    if name == "LITERAL":
+        return set(_chars(re.escape(chr(av))))
+    if name == "IN":
+        cls = _class_pattern(av)
+        if cls is None:
+            raise _TooMany
+        return set(_chars(cls))
+    if name in ("NOT_LITERAL", "ANY"):
+        return set(_chars("[\\s\\S]"))
+    if name == "BRANCH":
+        return set().union(*(_starts_of(b, k) for b in av[1]))
+    if name == "SUBPATTERN":
+        return _starts_of(av[3], k)
+    if name == "ATOMIC_GROUP":
+        return _starts_of(av, k)
+    if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+        lo, hi, sub = av
+        one = _starts_of(sub, k)
+        res: set[str] = set()
+        cur = {""}
+        j = 0
+        # after j repetitions; past k + lo + 1 of them (each adds a character or is empty) no new start
+        while True:
+            if j >= lo:
+                res |= cur
+            if j >= hi or j >= lo and (all(len(x) >= k for x in cur) or j > k + lo):
+                return res
+            cur = _then(cur, lambda n: {x[:n] for x in one}, k)
+            j += 1
+    if name in ("AT", "ASSERT", "ASSERT_NOT"):
+        return {""}
+    raise _TooMany
+
+
+@lru_cache(maxsize=4096)
+def start_pairs(pattern: str) -> frozenset[str] | None:
+    """The lower-cased two-character starts of the whole matches of ``pattern`` (ignoring case) that
+    are longer than one character (``_NON_ASCII``: any non-ASCII character); None if unknown (too
+    many, or a part this reading does not handle)."""
+
+    try:
+        starts = _starts_of(_parsed(pattern), 2)
+    except _TooMany:
+        return None
+    return frozenset(x for x in starts if len(x) == 2)
 
 
 class _Prefilter:
@@ -362,6 +462,17 @@ class _Prefilter:
             # for each first byte of a lower-cased form, the rules whose match can start with it
             self.first = [sum(1 << i for i, t in enumerate(tables) if t is None or b >= 128 or t >> b & 1)
                           for b in range(256)]
+            # for each two ASCII characters a form starts with (lower-cased: ``a * 128 + b``)
+            pairs = [start_pairs(r.pattern) for r in rules]
+            by_pair = [0] * (128 * 128)
+            for i, ps in enumerate(pairs):
+                if ps is None:
+                    continue
+                for x in ps:
+                    if x[0] != _NON_ASCII and x[1] != _NON_ASCII:
+                        by_pair[ord(x[0]) * 128 + ord(x[1])] |= 1 << i
+            unknown = sum(1 << i for i, ps in enumerate(pairs) if ps is None)
+            self.pairs = [m | unknown for m in by_pair]
         self.always = 0
         masks: dict[str, int] = {}
         for i, r in enumerate(rules):
@@ -391,15 +502,20 @@ class _Prefilter:
                 mask |= m
         if self.anchored and form:
             mask &= self.first[min(ord(form[0].lower()[0]), 128)]
+            if len(form) > 1:
+                a, b = form[0].lower(), form[1].lower()
+                if a < "\x80" and b < "\x80" and len(a) == len(b) == 1:
+                    mask &= self.pairs[ord(a) * 128 + ord(b)]
         return mask
 
     @cached_property
-    def _tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The same automaton over UTF-8 bytes, for compiled code: each byte's class (the bytes no
         literal holds share class 0), the transition table ``[state, class]`` (a state with rules
         to report negated: ``-1 - state``), each state's rule mask (its literal's and those of the
         literals it ends with) as 64-bit words, the always-candidates' mask alike, and for each
-        first byte of a line the rules a match can start with (all rules unless ``anchored``)."""
+        first byte of a line, and each two first ASCII bytes, the rules a match can start with (all
+        rules unless ``anchored``)."""
         words = max(1, (self.n + 63) // 64)
         encoded = {s.encode("utf-8", "surrogatepass"): m for s, m in self._masks.items()}
         used = sorted({b for lit in encoded for b in lit})
@@ -444,11 +560,15 @@ class _Prefilter:
                 out[state, w] = (m >> (64 * w)) & 0xFFFFFFFFFFFFFFFF
         always = np.array([(self.always >> (64 * w)) & 0xFFFFFFFFFFFFFFFF for w in range(words)], dtype=np.uint64)
         first = np.full((256, words), 0xFFFFFFFFFFFFFFFF, dtype=np.uint64)
+        pairs = np.full((128 * 128, words), 0xFFFFFFFFFFFFFFFF, dtype=np.uint64)
         if self.anchored:
             for b, m in enumerate(self.first):
                 for w in range(words):
                     first[b, w] = (m >> (64 * w)) & 0xFFFFFFFFFFFFFFFF
-        return classes, delta, out, always, first
+            for b, m in enumerate(self.pairs):
+                for w in range(words):
+                    pairs[b, w] = (m >> (64 * w)) & 0xFFFFFFFFFFFFFFFF
+        return classes, delta, out, always, first, pairs
 
     def page_masks(self, forms: Sequence[str]) -> np.ndarray | None:
         """:meth:`candidates` of each form as
@@ -463,9 +583,9 @@ class _Prefilter:
         if joined.count("\n") != len(forms) - 1 or not joined.isascii() and (
                 _ASCII_CASE_TWINS.search(joined) or "\u03a3" in joined):
             return None
-        classes, delta, out, always, first = self._tables
+        classes, delta, out, always, first, pairs = self._tables
         data = np.frombuffer(joined.lower().encode("utf-8", "surrogatepass"), dtype=np.uint8)
-        return _line_masks(data, len(forms), classes, delta, out, always, first)
+        return _line_masks(data, len(forms), classes, delta, out, always, first, pairs)
 
     @cached_property
     def _newline_free(self) -> bool:
@@ -474,10 +594,10 @@ class _Prefilter:
 
 @numba.njit(cache=True, nogil=True)
 def _line_masks(data: np.ndarray, n_lines: int, classes: np.ndarray, delta: np.ndarray, out: np.ndarray,
-                always: np.ndarray, first: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+                always: np.ndarray, first: np.ndarray, pairs: np.ndarray) -> np.ndarray:  # pragma: no cover
     """Rule masks of the "\n"-separated lines of ``data`` (UTF-8): the always-candidates and those of
     every literal found in the line, of those the rules a match can start with the line's first
-    byte (``first``)."""
+    byte (``first``) and, when both are ASCII, its first two bytes (``pairs``)."""
     words = out.shape[1]
     masks = np.empty((n_lines, words), dtype=np.uint64)
     start = 0
@@ -499,6 +619,10 @@ def _line_masks(data: np.ndarray, n_lines: int, classes: np.ndarray, delta: np.n
         if end > start:
             for w in range(words):
                 masks[line, w] &= first[data[start], w]
+            if end - start > 1 and data[start] < 128 and data[start + 1] < 128:
+                pair = np.int64(data[start]) * 128 + np.int64(data[start + 1])
+                for w in range(words):
+                    masks[line, w] &= pairs[pair, w]
         start = end + 1
     return masks
 

@@ -130,22 +130,37 @@ def test_first_characters_a_whole_match_can_start_with():
     assert set(_starts(fb(r"\s*(?:a|b)"))) == set(" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1fabAB")
 
 
-def test_the_first_character_never_rules_out_a_match_of_the_packs_examples():
-    """Every example and counter-example of every paragraph rule, with its first character replaced by
-    each printable ASCII character, with one put before it, and in other cases: wherever the rule
-    matches, the first-character reading lets the form through."""
+def test_the_first_characters_never_rule_out_a_match_of_the_packs_examples():
+    """Every example and counter-example of every paragraph rule, with its first or second character
+    replaced by each printable ASCII character, with one put before either, and in other cases:
+    wherever the rule matches, the first- and two-character readings let the form through."""
     tried = 0
-    for r in RULES._para:
+    pf = RULES._para_filter
+    for i, r in enumerate(RULES._para):
         first = boilerplate.first_bytes(r.pattern)
         for example in (*r.examples, *r.counter_examples):
             f = match_form(example)
             for v in (f, f.upper(), f.lower(), f.swapcase(), *(chr(c) + f[1:] for c in range(32, 127)),
-                      *(chr(c) + f for c in range(32, 127))):
+                      *(chr(c) + f for c in range(32, 127)), *(f[:1] + chr(c) + f[2:] for c in range(32, 127)),
+                      *(f[:1] + chr(c) + f[1:] for c in range(32, 127))):
                 if v and r.regex.fullmatch(v):
                     tried += 1
                     b = ord(v[0].lower()[0])
                     assert first is None or b >= 128 or first >> b & 1, (r.id, v)
+                    assert pf.candidates(v) >> i & 1, (r.id, v)  # the first two characters' reading too
     assert tried > 1000
+
+
+def test_two_character_starts_of_a_pattern():
+    sp = boilerplate.start_pairs
+    x = boilerplate._NON_ASCII  # any non-ASCII character
+    assert sp("(?:home|news) page") == {"ho", "ne", f"h{x}", f"n{x}", f"{x}o", f"{x}e", x + x}
+    assert {p for p in sp(r"\d+ comments?") if x not in p} == {f"{d}{e}" for d in "0123456789" for e in "0123456789 "}
+    assert {p for p in sp("(?:by|von) (?-i:[A-Z])") if x not in p} == {"by", "vo"}  # lower-cased
+    assert {p for p in sp("x?(?=a)ab") if x not in p} == {"xa", "ab"}
+    assert sp("x") == frozenset()  # a one-character match: no form of two characters can match
+    assert {p for p in sp("a*") if x not in p} == {"aa"}  # the empty and one-character matches aside
+    assert sp(r"(\w)\1") is None  # a back reference: any start
 
 
 def test_whole_paragraph_rules_are_tried_only_where_their_match_can_start():
@@ -154,6 +169,8 @@ def test_whole_paragraph_rules_are_tried_only_where_their_match_can_start():
     counter = 1 << ids.index("widgets/counter-edge")  # "(12)", "3k views": starts with "(" or a digit
     assert pf.candidates("12 views") & counter and pf.candidates("(12)") & counter
     assert not pf.candidates("Views") & counter
+    menu = 1 << ids.index("navigation/menu-run")  # "Home", "News": a start "h" may be, "hx" not
+    assert pf.candidates("Home") & menu and pf.first[ord("h")] & menu and not pf.candidates("Hx top") & menu
     assert pf.candidates("Ünïcode start") & counter  # a non-ASCII start is never ruled out
     assert not RULES._suffix_filter.anchored  # a suffix rule's match ends the paragraph, starts anywhere
     # the candidates' tries on real pages: the prefilter's page pass gives the same masks
