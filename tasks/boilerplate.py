@@ -255,10 +255,10 @@ def _required_in(items) -> frozenset[str] | None:  # type: ignore[no-untyped-def
     return max(good, key=lambda c: (min(_literal_score(s) for s in c), -len(c)))
 
 
-@lru_cache(maxsize=1024)
 def _parsed(pattern: str):  # type: ignore[no-untyped-def]
-    """``pattern`` parsed by the standard library's own parser (ignoring case), once for the readings
-    below; they only read it."""
+    """``pattern`` parsed by the standard library's own parser (ignoring case). The readings below
+    only read it; :class:`_Prefilter` parses each rule once for both of its own (the trees are not
+    kept: a rule set's take some megabytes)."""
     import re._parser as sre_parse
 
     return sre_parse.parse(pattern, re.IGNORECASE)
@@ -269,6 +269,11 @@ def required_literals(pattern: str) -> frozenset[str] | None:
     """Lower-cased strings one of which every match of ``pattern`` contains, or None if none found."""
 
     return _required_in(_parsed(pattern))
+
+
+def _first_of_tree(tree) -> int | None:  # type: ignore[no-untyped-def]
+    first, nullable = _first_of(tree)
+    return None if nullable else first
 
 
 # A paragraph rule must match the whole paragraph, so its match starts at the paragraph's first
@@ -352,9 +357,7 @@ def _first_of(items) -> tuple[int, bool]:  # type: ignore[no-untyped-def]
 def first_bytes(pattern: str) -> int | None:
     """Bit mask of the ASCII characters (their byte values, lower-cased) that a whole match of
     ``pattern`` (ignoring case) can start with; None if a match may be empty, so any start goes."""
-
-    first, nullable = _first_of(_parsed(pattern))
-    return None if nullable else first
+    return _first_of_tree(_parsed(pattern))
 
 
 # The same reading, two characters deep: the lower-cased two-character starts a whole match can
@@ -436,14 +439,17 @@ def _starts_of_item(name: str, av, k: int) -> set[str]:  # type: ignore[no-untyp
     raise _TooMany
 
 
-@lru_cache(maxsize=4096)
 def start_pairs(pattern: str) -> frozenset[str] | None:
     """The lower-cased two-character starts of the whole matches of ``pattern`` (ignoring case) that
     are longer than one character (``_NON_ASCII``: any non-ASCII character); None if unknown (too
     many, or a part this reading does not handle)."""
 
+    return _pairs_of_tree(_parsed(pattern))
+
+
+def _pairs_of_tree(tree) -> frozenset[str] | None:  # type: ignore[no-untyped-def]
     try:
-        starts = _starts_of(_parsed(pattern), 2)
+        starts = _starts_of(tree, 2)
     except _TooMany:
         return None
     return frozenset(x for x in starts if len(x) == 2)
@@ -458,20 +464,23 @@ class _Prefilter:
         self.n = len(rules)
         self.anchored = anchored  # whole-paragraph rules: a candidate's first character must fit too
         if anchored:
-            tables = [first_bytes(r.pattern) for r in rules]
+            tables: list[int | None] = []
+            # for each two ASCII characters a form starts with (lower-cased: ``a * 128 + b``)
+            by_pair = [0] * (128 * 128)
+            unknown = 0
+            for i, r in enumerate(rules):
+                tree = _parsed(r.pattern)  # once for both readings
+                tables.append(_first_of_tree(tree))
+                pairs = _pairs_of_tree(tree)
+                if pairs is None:
+                    unknown |= 1 << i
+                    continue
+                for x in pairs:
+                    if x[0] != _NON_ASCII and x[1] != _NON_ASCII:
+                        by_pair[ord(x[0]) * 128 + ord(x[1])] |= 1 << i
             # for each first byte of a lower-cased form, the rules whose match can start with it
             self.first = [sum(1 << i for i, t in enumerate(tables) if t is None or b >= 128 or t >> b & 1)
                           for b in range(256)]
-            # for each two ASCII characters a form starts with (lower-cased: ``a * 128 + b``)
-            pairs = [start_pairs(r.pattern) for r in rules]
-            by_pair = [0] * (128 * 128)
-            for i, ps in enumerate(pairs):
-                if ps is None:
-                    continue
-                for x in ps:
-                    if x[0] != _NON_ASCII and x[1] != _NON_ASCII:
-                        by_pair[ord(x[0]) * 128 + ord(x[1])] |= 1 << i
-            unknown = sum(1 << i for i, ps in enumerate(pairs) if ps is None)
             self.pairs = [m | unknown for m in by_pair]
         self.always = 0
         masks: dict[str, int] = {}
