@@ -201,7 +201,7 @@ def stage_micro(path: Path, sample_mb: float) -> dict[str, Any]:
     from scrapewash.records import RawDocument
     from scrapewash.tasks.clean import Cleaner
 
-    rules._verdicts.clear()
+    rules.forget()
     cleaner = Cleaner(cfg)
     raws = [RawDocument(str(i), r_["text"], "bench", "bench", i, url=r_.get("url")) for i, r_ in enumerate(recs)]
     timed("cleaning: a whole document as prepare cleans it (Cleaner.clean)", cleaner.clean, raws)
@@ -236,7 +236,7 @@ def real_pages(evaldata: Path = EVALDATA, sets: tuple[str, ...] = REAL_PAGES) ->
         mb = sum(len(r.text.encode("utf-8", "surrogatepass")) for r in raws) / 1e6
         lines = sum(r.text.count("\n") + 1 for r in raws)
         if cleaner.rules is not None:
-            cleaner.rules._verdicts.clear()
+            cleaner.rules.forget()
         gc.collect()
         t = time.perf_counter()
         for r in raws:

@@ -271,28 +271,23 @@ def required_literals(pattern: str) -> frozenset[str] | None:
     return _required_in(_parsed(pattern))
 
 
-def _first_of_tree(tree) -> int | None:  # type: ignore[no-untyped-def]
-    first, nullable = _first_of(tree)
-    return None if nullable else first
-
-
 # A paragraph rule must match the whole paragraph, so its match starts at the paragraph's first
-# character. :func:`first_bytes` reads, from the parsed pattern, which ASCII characters a match can
-# start with, each decided by the regex engine itself (ignoring case); a paragraph whose lower-cased
-# form starts with another ASCII character is not tried against the rule. Any non-ASCII start is let
-# through, and so is every start for a rule that could match an empty paragraph or whose pattern
-# holds something this reading does not know. On real page dumps this spares a third of the
-# candidates' tries.
+# character. :func:`_starts_of` reads, from the parsed pattern, the lower-cased first two characters a
+# match can have, each character decided by the regex engine itself (ignoring case; ``_NON_ASCII``
+# stands for any non-ASCII character, which every set of characters is taken to allow). A form is
+# tried against the rule only if its first character, and its first two when both are ASCII, are
+# among them. Any non-ASCII start is let through, and so is every start for a rule that could match
+# an empty paragraph or whose pattern holds something this reading does not know. On real page
+# dumps this spares nearly two thirds of the candidates' tries.
 _ASCII_CHARS = [chr(b) for b in range(128)]
 _CLASS_CATEGORIES = {"CATEGORY_DIGIT": r"\d", "CATEGORY_NOT_DIGIT": r"\D", "CATEGORY_WORD": r"\w",
                      "CATEGORY_NOT_WORD": r"\W", "CATEGORY_SPACE": r"\s", "CATEGORY_NOT_SPACE": r"\S"}
+_NON_ASCII = "\x80"
+_MAX_STARTS = 30000  # a pattern with more starts than this is let through on any start
 
 
-@lru_cache(maxsize=4096)
-def _ascii_matching(char_class: str) -> int:
-    """Bit mask of the ASCII characters that the one-character pattern ``char_class`` matches, ignoring case."""
-    rx = re.compile(char_class, re.IGNORECASE)
-    return sum(1 << b for b, c in enumerate(_ASCII_CHARS) if rx.fullmatch(c) is not None)
+class _TooMany(Exception):
+    pass
 
 
 def _class_pattern(items) -> str | None:  # type: ignore[no-untyped-def]
@@ -313,67 +308,10 @@ def _class_pattern(items) -> str | None:  # type: ignore[no-untyped-def]
     return "[" + "".join(parts) + "]"
 
 
-_ANY_ASCII = (1 << 128) - 1
-
-
-def _first_of(items) -> tuple[int, bool]:  # type: ignore[no-untyped-def]
-    """(ASCII characters a match of the parsed sequence ``items`` can start with, as a bit mask;
-    whether it can match the empty string)."""
-    first = 0
-    for op, av in items:
-        name = str(op)
-        nullable = False
-        if name == "LITERAL":
-            f = _ascii_matching(re.escape(chr(av)))
-        elif name == "IN":
-            cls = _class_pattern(av)
-            f = _ANY_ASCII if cls is None else _ascii_matching(cls)
-        elif name in ("NOT_LITERAL", "ANY"):
-            f = _ANY_ASCII
-        elif name == "BRANCH":
-            f = 0
-            for branch in av[1]:
-                bf, bn = _first_of(branch)
-                f |= bf
-                nullable |= bn
-        elif name == "SUBPATTERN":
-            f, nullable = _first_of(av[3])
-        elif name == "ATOMIC_GROUP":
-            f, nullable = _first_of(av)
-        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-            f, nullable = _first_of(av[2])
-            nullable = nullable or av[0] == 0
-        elif name in ("AT", "ASSERT", "ASSERT_NOT"):  # zero-width: the next part starts the match
-            f, nullable = 0, True
-        else:  # not read here (a back reference, a conditional group): any start
-            f, nullable = _ANY_ASCII, True
-        first |= f
-        if not nullable:
-            return first, False
-    return first, True
-
-
-@lru_cache(maxsize=4096)
-def first_bytes(pattern: str) -> int | None:
-    """Bit mask of the ASCII characters (their byte values, lower-cased) that a whole match of
-    ``pattern`` (ignoring case) can start with; None if a match may be empty, so any start goes."""
-    return _first_of_tree(_parsed(pattern))
-
-
-# The same reading, two characters deep: the lower-cased two-character starts a whole match can
-# have (``_NON_ASCII`` standing for any non-ASCII character; every set of characters is taken to
-# allow one). A form whose first two characters are ASCII is tried only against the rules with its
-# start among theirs.
-_NON_ASCII = "\x80"
-_MAX_STARTS = 30000  # a pattern with more starts than this is let through on any start
-
-
-class _TooMany(Exception):
-    pass
-
-
 @lru_cache(maxsize=4096)
 def _chars(char_class: str) -> frozenset[str]:
+    """The ASCII characters the one-character pattern ``char_class`` matches ignoring case, lower-cased,
+    and ``_NON_ASCII``."""
     rx = re.compile(char_class, re.IGNORECASE)
     return frozenset({c.lower() for c in _ASCII_CHARS if rx.fullmatch(c) is not None} | {_NON_ASCII})
 
@@ -434,25 +372,53 @@ def _starts_of_item(name: str, av, k: int) -> set[str]:  # type: ignore[no-untyp
                 return res
             cur = _then(cur, lambda n: {x[:n] for x in one}, k)
             j += 1
-    if name in ("AT", "ASSERT", "ASSERT_NOT"):
+    if name in ("AT", "ASSERT", "ASSERT_NOT"):  # zero-width: the next part starts the match
         return {""}
-    raise _TooMany
+    raise _TooMany  # not read here (a back reference, a conditional group): any start
+
+
+def _start_readings(tree) -> tuple[int | None, frozenset[str] | None]:  # type: ignore[no-untyped-def]
+    """A parsed pattern's first characters (:func:`first_bytes`) and two-character starts
+    (:func:`start_pairs`), from one walk."""
+    try:
+        starts = _starts_of(tree, 2)
+        pairs: frozenset[str] | None = frozenset(x for x in starts if len(x) == 2)
+    except _TooMany:  # the first characters alone may still be read (a back reference after them)
+        pairs = None
+        try:
+            starts = _starts_of(tree, 1)
+        except _TooMany:
+            return None, None
+    if "" in starts:  # a match may be empty: any first character
+        return None, pairs
+    first = 0
+    for x in starts:
+        if x[0] != _NON_ASCII:
+            first |= 1 << ord(x[0]) | 1 << ord(x[0].upper())
+    return first, pairs
+
+
+@lru_cache(maxsize=4096)
+def first_bytes(pattern: str) -> int | None:
+    """Bit mask of the ASCII characters (either case) that a whole match of ``pattern`` (ignoring
+    case) can start with; None if a match may be empty or the pattern is not read, so any start goes."""
+    return _start_readings(_parsed(pattern))[0]
 
 
 def start_pairs(pattern: str) -> frozenset[str] | None:
     """The lower-cased two-character starts of the whole matches of ``pattern`` (ignoring case) that
     are longer than one character (``_NON_ASCII``: any non-ASCII character); None if unknown (too
     many, or a part this reading does not handle)."""
+    return _start_readings(_parsed(pattern))[1]
 
-    return _pairs_of_tree(_parsed(pattern))
 
-
-def _pairs_of_tree(tree) -> frozenset[str] | None:  # type: ignore[no-untyped-def]
-    try:
-        starts = _starts_of(tree, 2)
-    except _TooMany:
-        return None
-    return frozenset(x for x in starts if len(x) == 2)
+def _as_words(masks: Sequence[int], words: int) -> np.ndarray:
+    """Rule masks (Python ints) as rows of ``words`` 64-bit words, for compiled code."""
+    out = np.zeros((len(masks), words), dtype=np.uint64)
+    for i, m in enumerate(masks):
+        for w in range(words):
+            out[i, w] = (m >> (64 * w)) & 0xFFFFFFFFFFFFFFFF
+    return out
 
 
 class _Prefilter:
@@ -462,16 +428,15 @@ class _Prefilter:
         import ahocorasick
 
         self.n = len(rules)
-        self.anchored = anchored  # whole-paragraph rules: a candidate's first character must fit too
+        self.anchored = anchored  # whole-paragraph rules: a candidate's first characters must fit too
         if anchored:
             tables: list[int | None] = []
             # for each two ASCII characters a form starts with (lower-cased: ``a * 128 + b``)
             by_pair = [0] * (128 * 128)
             unknown = 0
             for i, r in enumerate(rules):
-                tree = _parsed(r.pattern)  # once for both readings
-                tables.append(_first_of_tree(tree))
-                pairs = _pairs_of_tree(tree)
+                first, pairs = _start_readings(_parsed(r.pattern))
+                tables.append(first)
                 if pairs is None:
                     unknown |= 1 << i
                     continue
@@ -511,10 +476,9 @@ class _Prefilter:
                 mask |= m
         if self.anchored and form:
             mask &= self.first[min(ord(form[0].lower()[0]), 128)]
-            if len(form) > 1:
-                a, b = form[0].lower(), form[1].lower()
-                if a < "\x80" and b < "\x80" and len(a) == len(b) == 1:
-                    mask &= self.pairs[ord(a) * 128 + ord(b)]
+            head = form[:2].lower()
+            if len(head) == 2 and head.isascii():
+                mask &= self.pairs[ord(head[0]) * 128 + ord(head[1])]
         return mask
 
     @cached_property
@@ -563,20 +527,13 @@ class _Prefilter:
             goto[state] = row
         reports = np.array([m != 0 for m in mask_of], dtype=bool)
         delta = np.where(reports[goto], -1 - goto, goto).astype(np.int32)
-        out = np.zeros((n_states, words), dtype=np.uint64)
-        for state, m in enumerate(mask_of):
-            for w in range(words):
-                out[state, w] = (m >> (64 * w)) & 0xFFFFFFFFFFFFFFFF
-        always = np.array([(self.always >> (64 * w)) & 0xFFFFFFFFFFFFFFFF for w in range(words)], dtype=np.uint64)
-        first = np.full((256, words), 0xFFFFFFFFFFFFFFFF, dtype=np.uint64)
-        pairs = np.full((128 * 128, words), 0xFFFFFFFFFFFFFFFF, dtype=np.uint64)
+        out = _as_words(mask_of, words)
+        always = _as_words([self.always], words)[0]
         if self.anchored:
-            for b, m in enumerate(self.first):
-                for w in range(words):
-                    first[b, w] = (m >> (64 * w)) & 0xFFFFFFFFFFFFFFFF
-            for b, m in enumerate(self.pairs):
-                for w in range(words):
-                    pairs[b, w] = (m >> (64 * w)) & 0xFFFFFFFFFFFFFFFF
+            first, pairs = _as_words(self.first, words), _as_words(self.pairs, words)
+        else:  # every rule, whatever a line starts with
+            first = np.full((256, words), 0xFFFFFFFFFFFFFFFF, dtype=np.uint64)
+            pairs = np.full((128 * 128, words), 0xFFFFFFFFFFFFFFFF, dtype=np.uint64)
         return classes, delta, out, always, first, pairs
 
     def page_masks(self, forms: Sequence[str]) -> np.ndarray | None:
@@ -751,6 +708,10 @@ class RuleSet:
         if found is None:
             found = self._remember(form, words, self._match(form, words))
         return found
+
+    def forget(self) -> None:
+        """Forget the remembered paragraph verdicts (as a process that has not cleaned these texts)."""
+        self._verdicts.clear()
 
     def _remember(self, form: str, words: int, found: list[Rule]) -> list[Rule]:
         if len(self._verdicts) >= _VERDICTS:  # recent template lines are what recurs; start over
