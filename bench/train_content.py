@@ -1,6 +1,7 @@
 """Train and validate the line model (``tasks/models/content-v*.json[.gz]``).
 
     python bench/train_content.py --threshold 0.4 --out bench/out/content.json.gz   # content-v6's recipe
+    python bench/train_content.py --threshold 0.4 --export-folds page               # its second stage by page
     python bench/train_content.py --stages 1 --threshold 0.4 --out bench/out/content-v5.json
 
 The features are those of the current cleaning code, so the recipe reproduces a bundled model byte
@@ -15,14 +16,17 @@ Needs ``lightgbm`` (``pip install -e ".[train]"``) and ../shared/evaldata beside
 2. A line's label comes from the human gold: the share of its words that sit in a word 4-gram
    (of the page's remaining text) that also occurs in the gold text; content if at least half.
 3. Validation is by data set: a model trained on scrapinghub-aeb scores wcxb-dev and the reverse,
-   and 5 folds by page within the pooled data; the table gives the word-4-gram F1 of the kept lines
+   and 5 folds by page within the pooled data (by page id, so a page's ``recall`` and ``dump``
+   variants are held out together: :func:`page_folds`); the table gives the word-4-gram F1 of the kept lines
    against the gold at each threshold, next to keeping every remaining line.
 4. The exported model is trained on all pages, with the threshold that maximises the mean F1 of the
    out-of-fold predictions among the thresholds that leave no set below keeping every line.
 5. Two stages (``--stages 2``, the default): a second model reads, beside each line's features, the
    context of the first model's scores over the page (``content.CONTEXT_FEATURES``). It is trained on
-   the first stage's out-of-fold scores (5 folds by page), as a run's first stage sees pages it was
-   not trained on; validation nests the same way (the first stage's scores of a held-out page come
+   the first stage's out-of-fold scores, as a run's first stage sees pages it was not trained on:
+   5 folds of documents numbered across the sets (``--export-folds document``, content-v6's recipe,
+   where a page's other variant may be among a fold's training pages), or by page (``page``).
+   Validation nests by page (the first stage's scores of a held-out page come
    from a model that did not see it). The table gives both stages' predictions, and the wcxb ``dump``
    snippets kept and removed by the kept lines.
 """
@@ -154,6 +158,16 @@ def set_f1(data: dict, keep: np.ndarray, s: int) -> float:
     return score(("\n".join(kept[int(d)]), data["gold"][int(d)]) for d in docs).f1
 
 
+def page_folds(data: dict, k: int = 5) -> np.ndarray:
+    """Each line's fold, by page: the pages' ids in sorted order, numbered, modulo ``k``. A page's
+    variants (its ``recall`` and ``dump`` texts share the page's id and gold) fall in the same fold,
+    so a held-out page's other variant is never among the training pages."""
+    ids = [str(i) for i in data["ids"]]
+    number = {p: n for n, p in enumerate(sorted(set(ids)))}
+    doc_fold = np.array([number[p] % k for p in ids], dtype=np.int64)
+    return doc_fold[data["doc"]]
+
+
 def weights(data: dict, how: str) -> np.ndarray | None:
     if how == "none":
         return None
@@ -277,6 +291,10 @@ def main() -> int:
     ap.add_argument("--leaves", type=int, default=31)
     ap.add_argument("--protect-words", type=int, default=40)
     ap.add_argument("--weight", choices=("none", "words", "page"), default="page")
+    ap.add_argument("--export-folds", choices=("document", "page"), default="document",
+                    help="the folds whose out-of-fold first-stage scores the exported second stage learns from: "
+                         "documents numbered across the sets, content-v6's recipe (a page's other variant may "
+                         "be among the first stage's training pages), or pages (page_folds)")
     ap.add_argument("--threshold", type=float,
                     help="export with this threshold instead of the scan's choice (content-v3 to v6: 0.40)")
     args = ap.parse_args()
@@ -297,13 +315,13 @@ def main() -> int:
         return train(rows[m], y[m], args.trees, args.leaves, sub(m))
 
     print(f"{len(y)} lines, {y.mean():.1%} content", file=sys.stderr)
-    fold = data["doc"] % 5
+    fold = page_folds(data)
 
-    def first_oof(within: np.ndarray) -> np.ndarray:
+    def first_oof(within: np.ndarray, folds: np.ndarray = fold) -> np.ndarray:
         """First-stage scores of the lines of ``within``, each from a model trained on the other folds of it."""
         p = np.zeros(len(y))
         for f in range(5):
-            p[within & (fold == f)] = fit(x, within & (fold != f), first=True).predict(x[within & (fold == f)])
+            p[within & (folds == f)] = fit(x, within & (folds != f), first=True).predict(x[within & (folds == f)])
         return p
 
     everything = np.ones(len(y), dtype=bool)
@@ -363,8 +381,10 @@ def main() -> int:
         export(spec_of(first, FEATURES), best[1], out, number)
         final, rows = first, x
     else:
-        x2 = with_context(data, oof)  # the second stage learns from first-stage scores of unseen pages
-        final = fit(x2, everything)
+        # The second stage learns from first-stage scores of unseen pages (or, with the document folds, of
+        # unseen documents).
+        seen = oof if args.export_folds == "page" else first_oof(everything, data["doc"] % 5)
+        final = fit(with_context(data, seen), everything)
         export(spec_of(final, ALL_FEATURES), best[1], out, number, first=spec_of(first, FEATURES))
         rows = with_context(data, first.predict(x))  # as a run makes them, with the exported first stage
     from scrapewash.tasks.content import ContentModel, read_spec

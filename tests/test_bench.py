@@ -124,3 +124,22 @@ def test_real_pages_are_timed_where_they_are_and_left_out_where_not(tmp_path):
     assert r["site/dump"]["mb_per_s"] > 0
     table = run._table({"sizes": {}, "real_pages": r})
     assert "Cleaning real pages" in table and "| site/dump | 30 |" in table
+
+
+def test_line_model_folds_hold_a_pages_variants_out_together():
+    """bench/train_content.py's and bench/heldout.py's folds are by page id: a page's ``recall`` and
+    ``dump`` texts (two documents with one id and one gold) are held out together, and every fold
+    gets pages."""
+    import numpy as np
+
+    tc = _load("train_content")
+    # Documents 0-5 as the cache numbers them: two variants of pages p0-p2, then three other pages.
+    ids = np.array(["p1", "p0", "p2", "p1", "p0", "p2", "q0", "q1", "q2"], dtype=object)
+    doc = np.repeat(np.arange(len(ids)), 3)  # three lines a document
+    fold = tc.page_folds({"ids": ids, "doc": doc}, 3)
+    assert fold.shape == doc.shape
+    by_id: dict[str, set[int]] = {}
+    for d, f in zip(doc, fold, strict=True):
+        by_id.setdefault(str(ids[d]), set()).add(int(f))
+    assert all(len(v) == 1 for v in by_id.values())  # a page's lines, both variants, in one fold
+    assert sorted(next(iter(v)) for v in by_id.values()) == [0, 0, 1, 1, 2, 2]  # six pages over three folds

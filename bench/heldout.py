@@ -1,0 +1,147 @@
+"""The whole pipeline's quality on pages its line model never saw.
+
+    python bench/heldout.py [--folds 5] [--out bench/out/heldout] [--json FILE]
+
+The bundled line model is trained on every page of ../shared/evaldata, so ``bench/quality.py``
+scores it on its own training pages. This benchmark gives the number to expect on other pages:
+
+1. The pages are split into ``--folds`` folds by page id (``train_content.page_folds``): a page's
+   ``recall`` and ``dump`` variants share its id and gold, and always fall in the same fold.
+2. For each fold, a line model is trained with the bundled recipe (``bench/train_content.py``'s
+   defaults: two stages of 400 trees, the second on out-of-fold first-stage scores, pages weighed
+   alike, the bundled model's threshold; ``--inner`` as ``train_content.py --export-folds``) on the
+   other folds' pages only. The held-out fold's pages reach no stage of its training.
+3. Every set is cleaned whole once per fold model (``scrapewash eval`` with ``[content] model`` set
+   to it), so the corpus-wide stages (site templates, duplicate paragraphs, near-duplicate pages) see
+   the same corpus as in ``bench/quality.py``; each page's kept text and title are taken from the run
+   whose model did not see it, and scored against the gold as ``scrapewash eval`` scores a run.
+
+Needs ``lightgbm`` (``pip install -e ".[train]"``) and ../shared/evaldata beside the checkout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import train_content as tc  # noqa: E402
+
+ROOT = HERE.parent
+
+
+def fold_model(data: dict, held_out: int, fold: np.ndarray, threshold: float, path: Path,
+               inner: np.ndarray | None = None) -> None:
+    """Train the bundled recipe's two-stage model on the lines of the pages outside fold ``held_out``
+    and write it to ``path``. ``inner``: the folds that give the second stage its first-stage scores
+    (default ``fold``: by page)."""
+    from scrapewash.tasks.content import ALL_FEATURES, FEATURES
+
+    x, y = data["x"], data["y"]
+    w = tc.weights(data, "page")
+    train = fold != held_out
+
+    def fit(rows: np.ndarray, m: np.ndarray):
+        return tc.train(rows[m], y[m], 400, 31, w[m], 0.08)
+
+    # The second stage learns from first-stage scores of pages the first stage did not see: the other
+    # training folds' models score each training fold.
+    inner = fold if inner is None else inner
+    p = np.zeros(len(y))
+    for f in np.unique(inner[train]):
+        rows = train & (inner == f)
+        p[rows] = fit(x, train & (inner != f)).predict(x[rows])
+    first = fit(x, train)
+    final = fit(tc.with_context(data, p), train)
+    tc.export(tc.spec_of(final, ALL_FEATURES), threshold, path, 0, first=tc.spec_of(first, FEATURES))
+
+
+def run_set(raw: Path, gold: Path, out: Path, model: Path) -> tuple[dict[str, str], dict[str, str | None]]:
+    """Clean one set whole with ``model``; its kept texts and titles by page id."""
+    from scrapewash.evaluate import kept_texts, kept_titles
+
+    out.mkdir(parents=True, exist_ok=True)
+    config = out / "config.toml"
+    config.write_text(f'[content]\nmodel = "{model}"\n', encoding="utf-8")
+    scores = out / "scores.json"
+    subprocess.run([sys.executable, "-m", "scrapewash.cli", "eval", str(raw), "--gold", str(gold), "--out",
+                    str(out), "--config", str(config), "--json", str(scores), "--report", "0"],
+                   check=True, capture_output=True)
+    run_id = json.loads(scores.read_text())["run_id"]
+    return kept_texts(out, run_id), kept_titles(out, run_id)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "heldout"))
+    ap.add_argument("--cache", default=str(ROOT / "bench" / "out" / "content-features.npz"))
+    ap.add_argument("--json", help="also write the scores as JSON to this file")
+    ap.add_argument("--inner", choices=("document", "page"), default="document",
+                    help="the folds whose out-of-fold first-stage scores the second stage learns from, among the "
+                         "training pages: documents numbered across the sets (default: the bundled model's recipe, "
+                         "train_content.py --export-folds document) or pages")
+    args = ap.parse_args()
+    if not tc.EVALDATA.exists():
+        print(f"needs {tc.EVALDATA}", file=sys.stderr)
+        return 2
+    from scrapewash.config import Config
+    from scrapewash.evaluate import read_jsonl, score_run
+    from scrapewash.tasks import encoding
+    from scrapewash.tasks.content import load_model
+
+    out = Path(args.out)
+    data = tc.build(Path(args.cache))
+    fold = tc.page_folds(data, args.folds)
+    page_fold = {str(i): int(f) for i, f in zip(data["ids"], tc.page_folds(
+        {"ids": data["ids"], "doc": np.arange(len(data["ids"]))}, args.folds), strict=True)}
+    bundled = load_model(Config().content.model)
+    models = []
+    for f in range(args.folds):
+        path = out / "models" / f"fold-{f}.json.gz"
+        t0 = time.perf_counter()
+        fold_model(data, f, fold, bundled.default_threshold, path,
+                   None if args.inner == "page" else data["doc"] % 5)
+        print(f"fold {f}: model trained on {int((fold != f).sum())} lines in {time.perf_counter() - t0:.0f} s",
+              file=sys.stderr)
+        models.append(path.resolve())
+    cfg = Config().encoding
+    results = {}
+    for name, variant in tc.SETS:
+        raw_path = tc.EVALDATA / name / f"{variant}.jsonl.gz"
+        gold_path = tc.EVALDATA / name / "gold.jsonl.gz"
+        kept: dict[str, str] = {}
+        titles: dict[str, str | None] = {}
+        for f, model in enumerate(models):
+            t0 = time.perf_counter()
+            texts, heads = run_set(raw_path, gold_path, out / f"{name}-{variant}" / f"fold-{f}", model)
+            mine = {i for i, k in page_fold.items() if k == f}
+            kept.update({i: t for i, t in texts.items() if i in mine})
+            titles.update({i: t for i, t in heads.items() if i in mine})
+            print(f"{name} {variant}, fold {f}: {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        r = score_run(read_jsonl(raw_path), read_jsonl(gold_path), kept, report=0, titles=titles,
+                      repair=lambda t: encoding.repair(t, cfg)[0])
+        r.pop("worst_documents", None)
+        results[f"{name}/{variant}"] = r
+    print("| set | docs | doing nothing F1 | held out P / R / F1 | snippets `with` kept / `without` removed |")
+    print("|---|---:|---:|---|---|")
+    for key, r in results.items():
+        c, s = r["cleaned"], r.get("snippets")
+        snip = f"{s['with_kept']:.2%} / {s['without_removed']:.2%}" if s and s.get("with_kept") is not None else ""
+        print(f"| {key} | {r['documents']} | {r['doing_nothing']['f1']:.4f} | {c['precision']:.4f} / "
+              f"{c['recall']:.4f} / **{c['f1']:.4f}** | {snip} |")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"folds": args.folds, "sets": results}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
