@@ -1,6 +1,7 @@
 """The whole pipeline's quality on pages its line model never saw.
 
     python bench/heldout.py [--folds 5] [--out bench/out/heldout] [--json FILE]
+    python bench/heldout.py --config FILE [--sets scrapinghub-aeb/recall ...]   # another configuration
 
 The bundled line model is trained on every page of ../shared/evaldata, so ``bench/quality.py``
 scores it on its own training pages. This benchmark gives the number to expect on other pages:
@@ -15,6 +16,10 @@ scores it on its own training pages. This benchmark gives the number to expect o
    to it), so the corpus-wide stages (site templates, duplicate paragraphs, near-duplicate pages) see
    the same corpus as in ``bench/quality.py``; each page's kept text and title are taken from the run
    whose model did not see it, and scored against the gold as ``scrapewash eval`` scores a run.
+
+``--config`` applies a configuration to every run (a threshold, a switched-off stage: a setting chosen
+on held-out pages rather than on the model's own training pages). The fold models are kept under
+``--out`` and trained again only when the features, the folds or the recipe change.
 
 Needs ``lightgbm`` (``pip install -e ".[train]"``) and ../shared/evaldata beside the checkout.
 """
@@ -64,13 +69,17 @@ def fold_model(data: dict, held_out: int, fold: np.ndarray, threshold: float, pa
     tc.export(tc.spec_of(final, ALL_FEATURES), threshold, path, 0, first=tc.spec_of(first, FEATURES))
 
 
-def run_set(raw: Path, gold: Path, out: Path, model: Path) -> tuple[dict[str, str], dict[str, str | None]]:
-    """Clean one set whole with ``model``; its kept texts and titles by page id."""
+def run_set(raw: Path, gold: Path, out: Path, model: Path,
+            settings: dict | None = None) -> tuple[dict[str, str], dict[str, str | None]]:
+    """Clean one set whole with ``model`` (and the configuration ``settings``, as a configuration
+    file's sections); its kept texts and titles by page id."""
     from scrapewash.evaluate import kept_texts, kept_titles
 
     out.mkdir(parents=True, exist_ok=True)
-    config = out / "config.toml"
-    config.write_text(f'[content]\nmodel = "{model}"\n', encoding="utf-8")
+    given = json.loads(json.dumps(settings or {}))
+    given.setdefault("content", {})["model"] = str(model)
+    config = out / "config.json"
+    config.write_text(json.dumps(given, indent=2) + "\n", encoding="utf-8")
     scores = out / "scores.json"
     subprocess.run([sys.executable, "-m", "scrapewash.cli", "eval", str(raw), "--gold", str(gold), "--out",
                     str(out), "--config", str(config), "--json", str(scores), "--report", "0"],
@@ -89,6 +98,10 @@ def main() -> int:
                     help="the folds whose out-of-fold first-stage scores the second stage learns from, among the "
                          "training pages: documents numbered across the sets (default: the bundled model's recipe, "
                          "train_content.py --export-folds document) or pages")
+    ap.add_argument("--config", help="a configuration file (TOML or JSON) for every run; its [content] model is "
+                                     "replaced by each fold's model")
+    ap.add_argument("--sets", nargs="+", choices=[f"{n}/{v}" for n, v in tc.SETS],
+                    help="only these sets (default: all four)")
     args = ap.parse_args()
     if not tc.EVALDATA.exists():
         print(f"needs {tc.EVALDATA}", file=sys.stderr)
@@ -104,25 +117,38 @@ def main() -> int:
     page_fold = {str(i): int(f) for i, f in zip(data["ids"], tc.page_folds(
         {"ids": data["ids"], "doc": np.arange(len(data["ids"]))}, args.folds), strict=True)}
     bundled = load_model(Config().content.model)
-    models = []
-    for f in range(args.folds):
-        path = out / "models" / f"fold-{f}.json.gz"
-        t0 = time.perf_counter()
-        fold_model(data, f, fold, bundled.default_threshold, path,
-                   None if args.inner == "page" else data["doc"] % 5)
-        print(f"fold {f}: model trained on {int((fold != f).sum())} lines in {time.perf_counter() - t0:.0f} s",
-              file=sys.stderr)
-        models.append(path.resolve())
-    cfg = Config().encoding
+    settings = {}
+    if args.config:
+        settings = Config.load(args.config).model_dump(mode="json", exclude_unset=True)
+    # The fold models are trained again only when what they depend on changed: the features, the
+    # folds, the recipe's variant and the bundled model's threshold.
+    recipe = {"features": str(data["fingerprint"]), "folds": args.folds, "inner": args.inner,
+              "threshold": bundled.default_threshold}
+    stamp = out / "models" / "recipe.json"
+    models = [(out / "models" / f"fold-{f}.json.gz").resolve() for f in range(args.folds)]
+    if not (stamp.exists() and json.loads(stamp.read_text()) == recipe and all(m.exists() for m in models)):
+        stamp.unlink(missing_ok=True)
+        for f, path in enumerate(models):
+            t0 = time.perf_counter()
+            fold_model(data, f, fold, bundled.default_threshold, path,
+                       None if args.inner == "page" else data["doc"] % 5)
+            print(f"fold {f}: model trained on {int((fold != f).sum())} lines in {time.perf_counter() - t0:.0f} s",
+                  file=sys.stderr)
+        stamp.write_text(json.dumps(recipe) + "\n")
+    else:
+        print(f"fold models of {stamp.parent} reused (same features and recipe)", file=sys.stderr)
+    cfg = Config.load(args.config).encoding if args.config else Config().encoding
     results = {}
     for name, variant in tc.SETS:
+        if args.sets and f"{name}/{variant}" not in args.sets:
+            continue
         raw_path = tc.EVALDATA / name / f"{variant}.jsonl.gz"
         gold_path = tc.EVALDATA / name / "gold.jsonl.gz"
         kept: dict[str, str] = {}
         titles: dict[str, str | None] = {}
         for f, model in enumerate(models):
             t0 = time.perf_counter()
-            texts, heads = run_set(raw_path, gold_path, out / f"{name}-{variant}" / f"fold-{f}", model)
+            texts, heads = run_set(raw_path, gold_path, out / f"{name}-{variant}" / f"fold-{f}", model, settings)
             mine = {i for i, k in page_fold.items() if k == f}
             kept.update({i: t for i, t in texts.items() if i in mine})
             titles.update({i: t for i, t in heads.items() if i in mine})
