@@ -28,16 +28,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import quality  # noqa: E402
 import train_content as tc  # noqa: E402
 
 ROOT = HERE.parent
@@ -51,28 +52,25 @@ def fold_model(data: dict, held_out: int, fold: np.ndarray, threshold: float, pa
     from scrapewash.tasks.content import ALL_FEATURES, FEATURES
 
     x, y = data["x"], data["y"]
-    w = tc.weights(data, "page")
+    w = tc.weights(data, tc.WEIGHT)
     train = fold != held_out
 
-    def fit(rows: np.ndarray, m: np.ndarray):
-        return tc.train(rows[m], y[m], 400, 31, w[m], 0.08)
+    def fit(rows: np.ndarray, m: np.ndarray, trees: int, rate: float):
+        return tc.train(rows[m], y[m], trees, tc.LEAVES, w[m], rate)
 
     # The second stage learns from first-stage scores of pages the first stage did not see: the other
     # training folds' models score each training fold.
-    inner = fold if inner is None else inner
-    p = np.zeros(len(y))
-    for f in np.unique(inner[train]):
-        rows = train & (inner == f)
-        p[rows] = fit(x, train & (inner != f)).predict(x[rows])
-    first = fit(x, train)
-    final = fit(tc.with_context(data, p), train)
+    p = tc.out_of_fold(lambda m: fit(x, m, tc.FIRST_TREES, tc.FIRST_RATE), x, train,
+                       fold if inner is None else inner)
+    first = fit(x, train, tc.FIRST_TREES, tc.FIRST_RATE)
+    final = fit(tc.with_context(data, p), train, tc.TREES, tc.RATE)
     tc.export(tc.spec_of(final, ALL_FEATURES), threshold, path, 0, first=tc.spec_of(first, FEATURES))
 
 
 def run_set(raw: Path, gold: Path, out: Path, model: Path,
             settings: dict | None = None) -> tuple[dict[str, str], dict[str, str | None]]:
     """Clean one set whole with ``model`` (and the configuration ``settings``, as a configuration
-    file's sections); its kept texts and titles by page id."""
+    file's sections) by ``scrapewash eval`` (``quality.evaluate``); its kept texts and titles by page id."""
     from scrapewash.evaluate import kept_texts, kept_titles
 
     out.mkdir(parents=True, exist_ok=True)
@@ -80,12 +78,15 @@ def run_set(raw: Path, gold: Path, out: Path, model: Path,
     given.setdefault("content", {})["model"] = str(model)
     config = out / "config.json"
     config.write_text(json.dumps(given, indent=2) + "\n", encoding="utf-8")
-    scores = out / "scores.json"
-    subprocess.run([sys.executable, "-m", "scrapewash.cli", "eval", str(raw), "--gold", str(gold), "--out",
-                    str(out), "--config", str(config), "--json", str(scores), "--report", "0"],
-                   check=True, capture_output=True)
-    run_id = json.loads(scores.read_text())["run_id"]
+    run_id = quality.evaluate(raw, gold, out, str(config))["run_id"]
     return kept_texts(out, run_id), kept_titles(out, run_id)
+
+
+def from_own_fold(runs: list[dict[str, Any]], fold_of: dict[str, int]) -> dict[str, Any]:
+    """Each page's value from the run of its own fold: ``runs[f]`` maps page ids to what the run
+    with fold ``f``'s model kept. A page its own run did not keep (emptied, a near duplicate) stays
+    absent, whatever the other runs kept of it."""
+    return {i: v for f, run in enumerate(runs) for i, v in run.items() if fold_of.get(i) == f}
 
 
 def main() -> int:
@@ -114,16 +115,15 @@ def main() -> int:
     out = Path(args.out)
     data = tc.build(Path(args.cache))
     fold = tc.page_folds(data, args.folds)
-    page_fold = {str(i): int(f) for i, f in zip(data["ids"], tc.page_folds(
-        {"ids": data["ids"], "doc": np.arange(len(data["ids"]))}, args.folds), strict=True)}
+    fold_of = tc.page_fold_of(data["ids"], args.folds)
     bundled = load_model(Config().content.model)
-    settings = {}
-    if args.config:
-        settings = Config.load(args.config).model_dump(mode="json", exclude_unset=True)
+    config = Config.load(args.config)
+    settings = config.model_dump(mode="json", exclude_unset=True)
     # The fold models are trained again only when what they depend on changed: the features, the
-    # folds, the recipe's variant and the bundled model's threshold.
+    # folds, the recipe and its variant, and the bundled model's threshold.
     recipe = {"features": str(data["fingerprint"]), "folds": args.folds, "inner": args.inner,
-              "threshold": bundled.default_threshold}
+              "threshold": bundled.default_threshold,
+              "recipe": [tc.TREES, tc.FIRST_TREES, tc.LEAVES, tc.RATE, tc.FIRST_RATE, tc.WEIGHT]}
     stamp = out / "models" / "recipe.json"
     models = [(out / "models" / f"fold-{f}.json.gz").resolve() for f in range(args.folds)]
     if not (stamp.exists() and json.loads(stamp.read_text()) == recipe and all(m.exists() for m in models)):
@@ -137,24 +137,21 @@ def main() -> int:
         stamp.write_text(json.dumps(recipe) + "\n")
     else:
         print(f"fold models of {stamp.parent} reused (same features and recipe)", file=sys.stderr)
-    cfg = Config.load(args.config).encoding if args.config else Config().encoding
     results = {}
     for name, variant in tc.SETS:
         if args.sets and f"{name}/{variant}" not in args.sets:
             continue
         raw_path = tc.EVALDATA / name / f"{variant}.jsonl.gz"
         gold_path = tc.EVALDATA / name / "gold.jsonl.gz"
-        kept: dict[str, str] = {}
-        titles: dict[str, str | None] = {}
+        runs = []
         for f, model in enumerate(models):
             t0 = time.perf_counter()
-            texts, heads = run_set(raw_path, gold_path, out / f"{name}-{variant}" / f"fold-{f}", model, settings)
-            mine = {i for i, k in page_fold.items() if k == f}
-            kept.update({i: t for i, t in texts.items() if i in mine})
-            titles.update({i: t for i, t in heads.items() if i in mine})
+            runs.append(run_set(raw_path, gold_path, out / f"{name}-{variant}" / f"fold-{f}", model, settings))
             print(f"{name} {variant}, fold {f}: {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        kept = from_own_fold([texts for texts, _ in runs], fold_of)
+        titles = from_own_fold([heads for _, heads in runs], fold_of)
         r = score_run(read_jsonl(raw_path), read_jsonl(gold_path), kept, report=0, titles=titles,
-                      repair=lambda t: encoding.repair(t, cfg)[0])
+                      repair=lambda t: encoding.repair(t, config.encoding)[0])
         r.pop("worst_documents", None)
         results[f"{name}/{variant}"] = r
     print("| set | docs | doing nothing F1 | held out P / R / F1 | snippets `with` kept / `without` removed |")

@@ -158,14 +158,32 @@ def set_f1(data: dict, keep: np.ndarray, s: int) -> float:
     return score(("\n".join(kept[int(d)]), data["gold"][int(d)]) for d in docs).f1
 
 
+# The bundled recipe (``content-v6``): each stage's trees, leaves and learning rate; pages weigh alike.
+TREES, FIRST_TREES, LEAVES, RATE, FIRST_RATE, WEIGHT = 400, 400, 31, 0.08, 0.08, "page"
+
+
+def page_fold_of(ids, k: int = 5) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Each page id's fold: the ids in sorted order, numbered, modulo ``k``."""
+    return {p: n % k for n, p in enumerate(sorted({str(i) for i in ids}))}
+
+
 def page_folds(data: dict, k: int = 5) -> np.ndarray:
-    """Each line's fold, by page: the pages' ids in sorted order, numbered, modulo ``k``. A page's
-    variants (its ``recall`` and ``dump`` texts share the page's id and gold) fall in the same fold,
-    so a held-out page's other variant is never among the training pages."""
-    ids = [str(i) for i in data["ids"]]
-    number = {p: n for n, p in enumerate(sorted(set(ids)))}
-    doc_fold = np.array([number[p] % k for p in ids], dtype=np.int64)
+    """Each line's fold, by page (:func:`page_fold_of`). A page's variants (its ``recall`` and
+    ``dump`` texts share the page's id and gold) fall in the same fold, so a held-out page's other
+    variant is never among the training pages."""
+    fold = page_fold_of(data["ids"], k)
+    doc_fold = np.array([fold[str(i)] for i in data["ids"]], dtype=np.int64)
     return doc_fold[data["doc"]]
+
+
+def out_of_fold(fit, x: np.ndarray, within: np.ndarray, folds: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Scores of the rows of ``within``, each from ``fit(rows)`` (a model trained on a row mask)
+    of the other folds of ``within``; 0 elsewhere."""
+    p = np.zeros(len(x))
+    for f in np.unique(folds[within]):
+        rows = within & (folds == f)
+        p[rows] = fit(within & (folds != f)).predict(x[rows])
+    return p
 
 
 def weights(data: dict, how: str) -> np.ndarray | None:
@@ -178,7 +196,7 @@ def weights(data: dict, how: str) -> np.ndarray | None:
     return w / np.maximum(per_doc[data["doc"]], 1) * 50  # every page weighs the same
 
 
-def train(x: np.ndarray, y: np.ndarray, trees: int, leaves: int, w: np.ndarray | None = None, rate: float = 0.08):
+def train(x: np.ndarray, y: np.ndarray, trees: int, leaves: int, w: np.ndarray | None = None, rate: float = RATE):
     import lightgbm as lgb
 
     params = {"objective": "binary", "num_leaves": leaves, "learning_rate": rate, "min_data_in_leaf": 40,
@@ -285,12 +303,12 @@ def main() -> int:
                     help="where the model goes (a bundled model in tasks/models/ is replaced only by naming it)")
     ap.add_argument("--cache", default=str(ROOT / "bench" / "out" / "content-features.npz"))
     ap.add_argument("--stages", type=int, choices=(1, 2), default=2)
-    ap.add_argument("--trees", type=int, default=400)
-    ap.add_argument("--first-trees", type=int, default=400, help="trees of a two-stage model's first stage")
-    ap.add_argument("--first-rate", type=float, default=0.08, help="the first stage's learning rate")
-    ap.add_argument("--leaves", type=int, default=31)
+    ap.add_argument("--trees", type=int, default=TREES)
+    ap.add_argument("--first-trees", type=int, default=FIRST_TREES, help="trees of a two-stage model's first stage")
+    ap.add_argument("--first-rate", type=float, default=FIRST_RATE, help="the first stage's learning rate")
+    ap.add_argument("--leaves", type=int, default=LEAVES)
     ap.add_argument("--protect-words", type=int, default=40)
-    ap.add_argument("--weight", choices=("none", "words", "page"), default="page")
+    ap.add_argument("--weight", choices=("none", "words", "page"), default=WEIGHT)
     ap.add_argument("--export-folds", choices=("document", "page"), default="document",
                     help="the folds whose out-of-fold first-stage scores the exported second stage learns from: "
                          "documents numbered across the sets, content-v6's recipe (a page's other variant may "
@@ -319,10 +337,7 @@ def main() -> int:
 
     def first_oof(within: np.ndarray, folds: np.ndarray = fold) -> np.ndarray:
         """First-stage scores of the lines of ``within``, each from a model trained on the other folds of it."""
-        p = np.zeros(len(y))
-        for f in range(5):
-            p[within & (folds == f)] = fit(x, within & (folds != f), first=True).predict(x[within & (folds == f)])
-        return p
+        return out_of_fold(lambda m: fit(x, m, first=True), x, within, folds)
 
     everything = np.ones(len(y), dtype=bool)
     aeb = np.isin(data["set"], [0, 1])
@@ -344,9 +359,7 @@ def main() -> int:
         # the second stage of fold f is trained on the other folds' rows, their first-stage scores
         # also out of fold.
         x2 = with_context(data, oof)
-        oof2 = np.zeros(len(y))
-        for f in range(5):
-            oof2[fold == f] = fit(x2, fold != f).predict(x2[fold == f])
+        oof2 = out_of_fold(lambda m: fit(x2, m), x2, everything, fold)
         predictions = [(f"other data set, one stage of {args.trees} trees", cross),
                        ("other data set, two stages", cross2),
                        (f"5 folds by page, the first stage ({args.first_trees} trees) alone", oof),

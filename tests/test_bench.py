@@ -133,7 +133,7 @@ def test_line_model_folds_hold_a_pages_variants_out_together():
     import numpy as np
 
     tc = _load("train_content")
-    # Documents 0-5 as the cache numbers them: two variants of pages p0-p2, then three other pages.
+    # Documents 0-8 as the cache numbers them: two variants of pages p0-p2, then three other pages.
     ids = np.array(["p1", "p0", "p2", "p1", "p0", "p2", "q0", "q1", "q2"], dtype=object)
     doc = np.repeat(np.arange(len(ids)), 3)  # three lines a document
     fold = tc.page_folds({"ids": ids, "doc": doc}, 3)
@@ -143,3 +143,40 @@ def test_line_model_folds_hold_a_pages_variants_out_together():
         by_id.setdefault(str(ids[d]), set()).add(int(f))
     assert all(len(v) == 1 for v in by_id.values())  # a page's lines, both variants, in one fold
     assert sorted(next(iter(v)) for v in by_id.values()) == [0, 0, 1, 1, 2, 2]  # six pages over three folds
+    assert tc.page_fold_of(ids, 3) == {str(ids[d]): int(f) for d, f in zip(doc, fold, strict=True)}
+
+
+def test_out_of_fold_scores_come_from_models_that_did_not_see_them():
+    """train_content.out_of_fold: each row of ``within`` is scored by a model trained on the other
+    folds of ``within`` only, and rows outside it score 0."""
+    import numpy as np
+
+    tc = _load("train_content")
+    folds = np.array([0, 1, 2, 0, 1, 2, 0, 1, 3, 3])
+    within = folds != 3
+    fits = []
+
+    class Seen:  # "predicts" the folds it was trained on, as bits
+        def __init__(self, m):
+            self.bits = sum(1 << int(f) for f in np.unique(folds[m]))
+            fits.append(m.copy())
+
+        def predict(self, x):
+            return np.full(len(x), self.bits, dtype=float)
+
+    x = np.zeros((len(folds), 2))
+    p = tc.out_of_fold(Seen, x, within, folds)
+    assert len(fits) == 3  # one model a fold of ``within``
+    assert all(not (m & ~within).any() for m in fits)  # never trained on rows outside it
+    for f, bits in zip(folds, p.astype(int), strict=True):
+        assert bits == (0 if f == 3 else 0b111 & ~(1 << int(f)))
+
+
+def test_held_out_pages_come_from_their_own_folds_run():
+    """bench/heldout.py: a page's text comes from the run whose line model did not see it; a page
+    that run did not keep stays absent though another run kept it."""
+    heldout = _load("heldout")
+    fold_of = {"a": 0, "b": 1, "c": 1}
+    runs = [{"a": "a by model 0", "b": "b by model 0", "c": "c by model 0"},
+            {"a": "a by model 1", "b": "b by model 1"}]  # model 1 emptied page c
+    assert heldout.from_own_fold(runs, fold_of) == {"a": "a by model 0", "b": "b by model 1"}
